@@ -1,0 +1,173 @@
+"""Command line: ``python -m utils train | data check | notebooks | table``.
+
+Every expected mistake (missing file, bad value, bad parameter) ends as one
+line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+
+from .data import DataError
+
+EXIT_BAD_INPUT = 2
+
+
+def _whole_number(minimum: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, at least {minimum} (got {text!r})")
+        return value
+
+    return parse
+
+
+def _dropout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"dropout must be a number from 0 up to (not including) 1 (got {text!r})")
+    return value
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be distinct whole numbers separated by commas, like 1,2,3 (got {text!r})")
+    return seeds
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="python -m utils", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    train = commands.add_parser("train", help="train one configuration and report it against the naive baseline")
+    train.add_argument("--ticker", required=True, help="reads {TICKER}_train.csv and {TICKER}_test.csv")
+    train.add_argument("--units", required=True, type=_whole_number(1, "units"), help="units in each LSTM layer")
+    train.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after each LSTM layer (default 0)")
+    train.add_argument("--epochs", type=_whole_number(1, "epochs"), help="default 100, or WORKSHOP_EPOCHS when set")
+    train.add_argument("--window", type=_whole_number(1, "window"), default=60, help="days in each input window (default 60)")
+    seeds = train.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_whole_number(0, "seed"), default=1, help="random seed (default 1)")
+    seeds.add_argument("--seeds", type=_seed_list, help="train once per seed, e.g. 1,2,3,4,5, and report the spread")
+    train.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    train.add_argument("--save", action="store_true", help="also save the result under results/cli/ for the results table")
+    train.add_argument("--progress", action="store_true", help="show a progress bar on stderr while training")
+
+    data = commands.add_parser("data", help="check the data folder")
+    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_OneLineParser)
+    data_commands.add_parser("check", help="verify files, row counts, date ranges and checksums")
+
+    notebooks = commands.add_parser("notebooks", help="re-execute the notebooks in place (the main job)")
+    notebooks.add_argument("--only", action="append", help="run just this notebook, e.g. Exercise9.02 (repeatable)")
+
+    commands.add_parser("table", help="rebuild results/results.csv and the README's results table")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return command_train(args)
+        if args.command == "data":
+            from .report import check_data_folder
+
+            return check_data_folder()
+        if args.command == "notebooks":
+            from .notebooks import run_notebooks
+
+            return run_notebooks(args.only)
+        if args.command == "table":
+            from .report import refresh_results_table
+
+            refresh_results_table()
+            return 0
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+def command_train(args) -> int:
+    from .pipeline import run_experiment
+    from .training import effective_epochs
+
+    epochs = args.epochs if args.epochs is not None else effective_epochs()
+    seeds = args.seeds or [args.seed]
+    runs = [
+        run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
+                       progress=args.progress)
+        for seed in seeds
+    ]
+    result = runs[0] if args.seeds is None else seed_spread(runs)
+    if args.save:
+        from .results import save_cli_result
+
+        save_cli_result(result)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(format_report(result))
+    return 0
+
+
+SPREAD_KEYS = ("rmse", "mae", "mape", "free_running_rmse", "rmse_ratio", "fit_seconds")
+
+
+def seed_spread(runs: list[dict]) -> dict:
+    """Summarise one run per seed: means and standard deviations, every seed kept."""
+    first = runs[0]
+    spread = {key: first[key] for key in ("ticker", "units", "dropout", "epochs", "window", "dates")}
+    spread["seed"] = [run["seed"] for run in runs]
+    for key in ("naive_rmse", "naive_mae", "naive_mape"):
+        spread[key] = first[key]
+    for key in SPREAD_KEYS:
+        values = [run[key] for run in runs]
+        spread[key] = statistics.fmean(values)
+        spread[f"{key}_mean"] = spread[key]
+        spread[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    # The per-day mean over seeds; each seed's own forecast is kept under "seeds".
+    days = len(first["predictions"])
+    spread["predictions"] = [statistics.fmean(run["predictions"][day] for run in runs) for day in range(days)]
+    spread["seeds"] = runs
+    return spread
+
+
+def format_report(result: dict) -> str:
+    seeds = result["seed"]
+    lines = [
+        f"{result['ticker']}: {result['units']} units, dropout {result['dropout']:g}, {result['epochs']} epochs, "
+        f"window {result['window']}, seed {seeds if isinstance(seeds, int) else ','.join(map(str, seeds))}",
+        f"training time  {result['fit_seconds']:.1f} s",
+        f"{'':16}{'RMSE ($)':>10}{'MAE ($)':>10}{'MAPE (%)':>10}",
+        f"{'LSTM one-step':16}{result['rmse']:10.2f}{result['mae']:10.2f}{result['mape']:10.2f}",
+        f"{'naive':16}{result['naive_rmse']:10.2f}{result['naive_mae']:10.2f}{result['naive_mape']:10.2f}",
+        f"{'LSTM free-run':16}{result['free_running_rmse']:10.2f}",
+        f"LSTM RMSE / naive RMSE = {result['rmse_ratio']:.2f} "
+        f"({'beats' if result['rmse_ratio'] < 1 else 'does not beat'} the naive forecast)",
+    ]
+    if "seeds" in result:
+        lines.append(f"RMSE over {len(result['seeds'])} seeds: {result['rmse_mean']:.2f} ± {result['rmse_std']:.2f}")
+        lines += [f"  seed {run['seed']}: RMSE {run['rmse']:.2f}" for run in result["seeds"]]
+    return "\n".join(lines)

@@ -1,0 +1,251 @@
+"""Load and validate the workshop's daily price files.
+
+Each ticker has two CSV files in the data folder: ``{TICKER}_train.csv``
+(2014-2018) and ``{TICKER}_test.csv`` (January 2019). The folder is named by
+the environment variable ``WORKSHOP_DATA_DIR`` and defaults to ``data/`` at
+the repository root. Nothing here ever writes into that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_VARIABLE = "WORKSHOP_DATA_DIR"
+
+# SHA-256 of the files the workshop ships with; data/README.md documents the
+# same values and a test keeps the two in step.
+DOCUMENTED_SHA256 = {
+    "GOOG_train.csv": "a9e90d1df20fceeaa1193dc992b42d65040292bc9e310560bf31a77cb3aac21b",
+    "GOOG_test.csv": "a7dd8bd6bf0b36c6dc9de4bb148ef25d7473d17ddc06d12e340e597a58ca2de6",
+    "AMZN_train.csv": "30cda052d866b3626f2f94a9d5098f2963d9ac383986abd35d949828e2a90915",
+    "AMZN_test.csv": "10af51fa7e78b1087cb5b7a5169446fae319daf03b38c9249453adc7381633a4",
+}
+
+# The shipped training files write ISO dates, the test files US short dates.
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%y")
+
+HOW_TO_GET_DATA = (
+    "Copy GOOG_train.csv, GOOG_test.csv, AMZN_train.csv and AMZN_test.csv into "
+    "data/ (see data/README.md), point WORKSHOP_DATA_DIR at the folder that holds "
+    "them, or fetch a ticker with 'python -m utils data download --ticker T'."
+)
+
+
+class DataError(ValueError):
+    """A data file or a parameter is unusable; the message says which and why."""
+
+
+class ChecksumWarning(UserWarning):
+    """A data file differs from the checksum documented in data/README.md."""
+
+
+@dataclass(frozen=True)
+class Prices:
+    """One ticker's training and test prices, each sorted by date."""
+
+    ticker: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+    train_path: Path
+    test_path: Path
+
+    @property
+    def train_open(self) -> np.ndarray:
+        return self.train["Open"].to_numpy(dtype=float)
+
+    @property
+    def test_open(self) -> np.ndarray:
+        return self.test["Open"].to_numpy(dtype=float)
+
+    @property
+    def test_dates(self) -> pd.Series:
+        return self.test["Date"]
+
+
+def data_dir() -> Path:
+    """The data folder: ``$WORKSHOP_DATA_DIR`` (relative to the repository root) or ``data/``."""
+    configured = os.environ.get(DATA_DIR_VARIABLE, "").strip()
+    if not configured:
+        return REPO_ROOT / "data"
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
+def price_paths(ticker: str, folder: Path | None = None) -> tuple[Path, Path]:
+    """Where the training and test files of ``ticker`` are expected."""
+    ticker = check_ticker(ticker)
+    folder = data_dir() if folder is None else Path(folder)
+    return folder / f"{ticker}_train.csv", folder / f"{ticker}_test.csv"
+
+
+def check_ticker(ticker: str) -> str:
+    cleaned = str(ticker).strip().upper()
+    if not cleaned or not all(ch.isalnum() or ch in ".-^" for ch in cleaned):
+        raise DataError(f"ticker {ticker!r} is not a ticker symbol (letters, digits, '.', '-' or '^')")
+    return cleaned
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksum(path: Path) -> bool:
+    """Warn (never fail) when a file is not byte-for-byte the documented one."""
+    expected = DOCUMENTED_SHA256.get(path.name)
+    if expected is None:
+        warnings.warn(
+            f"{path}: not one of the workshop's documented files, so its checksum is not verified",
+            ChecksumWarning,
+            stacklevel=3,
+        )
+        return False
+    if sha256_of(path) != expected:
+        warnings.warn(
+            f"{path}: contents differ from the SHA-256 documented in data/README.md; "
+            "results will not match the committed notebooks",
+            ChecksumWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
+
+
+def read_price_file(path: Path) -> pd.DataFrame:
+    """Read one price file into a frame with a parsed ``Date`` and a float ``Open``.
+
+    Rows stay in file order; :func:`load_prices` checks the order. Row numbers
+    in errors are the file's line numbers (the header is line 1).
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"data folder {path.parent} does not exist. {HOW_TO_GET_DATA}")
+    if not path.is_file():
+        raise DataError(f"{path}: file not found. {HOW_TO_GET_DATA}")
+    try:
+        # utf-8-sig drops a byte-order mark; strings keep values exactly as written.
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header and no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+
+    frame.columns = [str(name).strip() for name in frame.columns]
+    for column in ("Date", "Open"):
+        if column not in frame.columns:
+            found = ", ".join(frame.columns) or "none"
+            raise DataError(f"{path}: no '{column}' column (columns found: {found})")
+    if frame.empty:
+        raise DataError(f"{path}: the file has a header but no rows")
+
+    frame["Date"] = _parse_dates(frame["Date"], path)
+    frame["Open"] = _parse_opens(frame["Open"], frame["Date"], path)
+    for column in frame.columns.difference(["Date", "Open"]):
+        # Extra columns (High, Volume, ...) become numbers when every value is one.
+        numbers = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+        if numbers.notna().all():
+            frame[column] = numbers
+    return frame.reset_index(drop=True)
+
+
+def _line(index: int) -> int:
+    return index + 2  # line 1 is the header
+
+
+def _parse_dates(raw: pd.Series, path: Path) -> pd.Series:
+    text = raw.fillna("").str.strip()
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    for fmt in DATE_FORMATS:
+        missing = parsed.isna()
+        parsed[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        index = bad.idxmax()
+        raise DataError(
+            f"{path}, row {_line(index)}: date {text[index]!r} cannot be parsed "
+            "(expected YYYY-MM-DD or M/D/YY)"
+        )
+    return parsed
+
+
+def _parse_opens(raw: pd.Series, dates: pd.Series, path: Path) -> pd.Series:
+    values = pd.to_numeric(raw.str.strip(), errors="coerce")
+    for index in raw.index:
+        value = values[index]
+        where = f"{path}, row {_line(index)} ({dates[index]:%Y-%m-%d})"
+        if pd.isna(raw[index]) or not str(raw[index]).strip():
+            raise DataError(f"{where}: the Open value is empty")
+        if pd.isna(value) or not np.isfinite(value):
+            raise DataError(f"{where}: Open value {raw[index]!r} is not a number")
+        if value <= 0:
+            raise DataError(f"{where}: Open value {value:g} is not positive")
+    return values.astype(float)
+
+
+def check_date_order(frame: pd.DataFrame, path: Path) -> None:
+    """Dates must be unique and strictly increasing, as a trading calendar is."""
+    dates = frame["Date"]
+    duplicated = dates.duplicated()
+    if duplicated.any():
+        index = duplicated.idxmax()
+        raise DataError(f"{path}, row {_line(index)}: duplicate date {dates[index]:%Y-%m-%d}")
+    steps = dates.diff()
+    backwards = steps < pd.Timedelta(0)
+    if backwards.any():
+        index = backwards.idxmax()
+        raise DataError(
+            f"{path}, row {_line(index)}: date {dates[index]:%Y-%m-%d} comes before "
+            f"the previous row's {dates[index - 1]:%Y-%m-%d} (dates must be in order)"
+        )
+
+
+def load_prices(ticker: str, window: int = 60, folder: Path | None = None, verify: bool = True) -> Prices:
+    """Load and validate ``{ticker}_train.csv`` and ``{ticker}_test.csv``.
+
+    Raises :class:`DataError` with the file, row and problem for anything the
+    pipeline cannot use; warns with :class:`ChecksumWarning` when a file is
+    not the documented one.
+    """
+    window = check_window(window)
+    train_path, test_path = price_paths(ticker, folder)
+    if not train_path.parent.is_dir():
+        raise DataError(f"data folder {train_path.parent} does not exist. {HOW_TO_GET_DATA}")
+    train = read_price_file(train_path)
+    test = read_price_file(test_path)
+    check_date_order(train, train_path)
+    check_date_order(test, test_path)
+
+    last_train = train["Date"].iloc[-1]
+    first_test = test["Date"].iloc[0]
+    if first_test <= last_train:
+        raise DataError(
+            f"{test_path}, row 2: test date {first_test:%Y-%m-%d} is not after the last "
+            f"training date {last_train:%Y-%m-%d} in {train_path.name}"
+        )
+    if len(train) < window + 1:
+        raise DataError(
+            f"{train_path}: {len(train)} training rows, but a {window}-day window needs at "
+            f"least {window + 1} (one window and its next-day target)"
+        )
+    if verify:
+        verify_checksum(train_path)
+        verify_checksum(test_path)
+    return Prices(check_ticker(ticker), train, test, train_path, test_path)
+
+
+def check_window(window: int) -> int:
+    """A window is a whole number of days, at least 1."""
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise DataError(f"window={window!r}: the window length must be a whole number of days, at least 1")
+    return int(window)

@@ -1,0 +1,141 @@
+"""Honest scoring: the naive baseline, error metrics, a lag check and free-running forecasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, root_mean_squared_error
+
+from .data import check_window
+from .features import scale, unscale
+
+
+def naive_forecast(train_open, test_open) -> np.ndarray:
+    """Predict each test day's open as the previous trading day's real open."""
+    train_open = np.asarray(train_open, dtype=float).ravel()
+    test_open = np.asarray(test_open, dtype=float).ravel()
+    return np.concatenate([train_open[-1:], test_open[:-1]])
+
+
+def forecast_metrics(real, predicted) -> dict[str, float]:
+    """RMSE and MAE in dollars, MAPE in percent."""
+    real = np.asarray(real, dtype=float).ravel()
+    predicted = np.asarray(predicted, dtype=float).ravel()
+    if real.shape != predicted.shape or real.size == 0:
+        raise ValueError(f"need equally long, non-empty series; got {real.size} real and {predicted.size} predicted values")
+    return {
+        "rmse": float(root_mean_squared_error(real, predicted)),
+        "mae": float(mean_absolute_error(real, predicted)),
+        "mape": float(100 * mean_absolute_percentage_error(real, predicted)),
+    }
+
+
+def compare_with_naive(real, forecasts: dict[str, np.ndarray], naive) -> pd.DataFrame:
+    """One row per forecast plus the naive baseline, with each RMSE relative to the baseline's."""
+    rows = {name: forecast_metrics(real, values) for name, values in forecasts.items()}
+    rows["naive (yesterday's open)"] = forecast_metrics(real, naive)
+    table = pd.DataFrame(rows).T
+    table["rmse / naive rmse"] = table["rmse"] / rows["naive (yesterday's open)"]["rmse"]
+    table.columns = ["RMSE ($)", "MAE ($)", "MAPE (%)", "RMSE / naive RMSE"]
+    return table.round(3)
+
+
+def lag_diagnostic(real, predicted, previous_real) -> dict[str, float]:
+    """Does the forecast track today's price, or just echo yesterday's?
+
+    ``corr_today`` and ``corr_yesterday`` are the correlations of the forecast
+    with the real open of the same day and of the day before;
+    ``direction_accuracy`` is the share of days on which the forecast moved
+    away from yesterday's open in the direction the real price moved.
+    """
+    real, predicted, previous_real = (np.asarray(v, dtype=float).ravel() for v in (real, predicted, previous_real))
+    real_move = np.sign(real - previous_real)
+    predicted_move = np.sign(predicted - previous_real)
+    return {
+        "corr_today": float(np.corrcoef(predicted, real)[0, 1]),
+        "corr_yesterday": float(np.corrcoef(predicted, previous_real)[0, 1]),
+        "direction_accuracy": float(np.mean(real_move == predicted_move)),
+    }
+
+
+def free_running_forecast(model, scaler, train_open, steps: int, window: int = 60) -> np.ndarray:
+    """Forecast ``steps`` days ahead feeding each prediction back as the next input.
+
+    Only training prices go in: unlike the one-step forecast, no real test
+    value is ever seen, so this is what the model could have said on the last
+    training day.
+    """
+    window = check_window(window)
+    history = list(scale(scaler, np.asarray(train_open, dtype=float)[-window:]))
+    forecast = []
+    for _ in range(steps):
+        inputs = np.asarray(history[-window:], dtype="float32").reshape(1, window, 1)
+        next_value = float(np.asarray(model.predict_on_batch(inputs)).ravel()[0])
+        forecast.append(next_value)
+        history.append(next_value)
+    return unscale(scaler, forecast)
+
+
+def forecast_summary(real, predicted, naive, free_running=None) -> dict[str, float]:
+    """Every figure reported for one forecast, keyed as in the CLI's JSON."""
+    summary = forecast_metrics(real, predicted)
+    summary.update({f"naive_{key}": value for key, value in forecast_metrics(real, naive).items()})
+    summary["rmse_ratio"] = summary["rmse"] / summary["naive_rmse"]
+    summary.update(lag_diagnostic(real, predicted, naive))
+    if free_running is not None:
+        summary.update({f"free_running_{key}": value for key, value in forecast_metrics(real, free_running).items()})
+    return summary
+
+
+def experiment_record(prices, run, predicted, free_running, *, units, dropout, seed, window) -> dict:
+    """Settings, timings, metrics and forecasts of one trained model, as saved and as the CLI prints."""
+    import keras
+
+    naive = naive_forecast(prices.train_open, prices.test_open)
+    return {
+        "ticker": prices.ticker,
+        "units": units,
+        "dropout": dropout,
+        "epochs": run.epochs,
+        "seed": seed,
+        "window": window,
+        "keras_backend": keras.backend.backend(),
+        "fit_seconds": run.seconds,
+        "final_loss": run.final_loss,
+        **forecast_summary(prices.test_open, predicted, naive, free_running),
+        "dates": [f"{day:%Y-%m-%d}" for day in prices.test_dates],
+        "predictions": [float(value) for value in predicted],
+        "free_running": [float(value) for value in free_running],
+    }
+
+
+def verdict(summary: dict) -> str:
+    """One honest sentence on how the model did against the naive baseline."""
+    ratio = summary["rmse_ratio"]
+    if ratio < 0.95:
+        outcome = "beats the naive forecast"
+    elif ratio <= 1.05:
+        outcome = "does about as well as the naive forecast (within 5%)"
+    else:
+        outcome = "does worse than simply repeating yesterday's open"
+    return (
+        f"One-step LSTM RMSE ${summary['rmse']:.2f} vs naive ${summary['naive_rmse']:.2f} "
+        f"(ratio {ratio:.2f}): the model {outcome}. Free-running, without seeing any January price, "
+        f"its RMSE is ${summary['free_running_rmse']:.2f}."
+    )
+
+
+def describe_lag(diagnostic: dict) -> str:
+    """The lag diagnostic as three readable lines and a one-line reading of them."""
+    echo = diagnostic["corr_yesterday"] > diagnostic["corr_today"]
+    reading = (
+        "it follows yesterday's open more closely than today's: mostly an echo of the last price"
+        if echo
+        else "it follows today's open more closely than yesterday's"
+    )
+    return "\n".join([
+        f"correlation with the same day's real open:  {diagnostic['corr_today']:+.3f}",
+        f"correlation with the previous day's open:   {diagnostic['corr_yesterday']:+.3f}",
+        f"direction of the daily move guessed right:  {diagnostic['direction_accuracy']:.0%} of days",
+        f"Reading: {reading}.",
+    ])

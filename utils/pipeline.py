@@ -1,0 +1,29 @@
+"""The notebooks' steps end to end, for the command line and for benchmarks."""
+
+from __future__ import annotations
+
+import sys
+
+from .data import load_prices
+from .evaluation import experiment_record, free_running_forecast
+from .features import fit_scaler, january_inputs, make_windows, scale
+from .model import build_stacked_lstm
+from .training import predict_prices, set_seed, train
+
+
+def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
+                   window: int = 60, progress: bool = False) -> dict:
+    """Load, scale, window, train, predict the test period and score it against the naive baseline."""
+    prices = load_prices(ticker, window=window)
+    scaler = fit_scaler(prices.train_open)
+    train_scaled = scale(scaler, prices.train_open)
+    X_train, y_train = make_windows(train_scaled, window)
+
+    set_seed(seed)
+    model = build_stacked_lstm(window, units, dropout)
+    run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
+
+    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, prices.test_open), window), window)
+    predicted = predict_prices(model, X_test, scaler)
+    free_running = free_running_forecast(model, scaler, prices.train_open, len(prices.test_open), window)
+    return experiment_record(prices, run, predicted, free_running, units=units, dropout=dropout, seed=seed, window=window)

@@ -1,0 +1,164 @@
+"""Project-level reports: the data folder check, the results table and the README figure."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import pandas as pd
+
+from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, data_dir, load_prices, sha256_of
+from .results import RESULTS_DIR, load_cli_results, load_result
+
+NOTEBOOKS = {
+    # name: (ticker, units, dropout), in the order the main job runs them
+    "Exercise9.01": ("GOOG", 50, 0.0),
+    "Exercise9.02": ("GOOG", 100, 0.0),
+    "Activity9.01": ("AMZN", 50, 0.0),
+    "Activity9.02": ("AMZN", 50, 0.2),
+    "Activity9.03": ("AMZN", 100, 0.0),
+}
+README = REPO_ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+FIGURE = REPO_ROOT / "docs" / "january_forecasts.png"
+
+
+def check_data_folder() -> int:
+    """Print one row per ticker found; return 0 when every file loads and matches its checksum."""
+    folder = data_dir()
+    if not folder.is_dir():
+        raise DataError(f"data folder {folder} does not exist (set WORKSHOP_DATA_DIR or see data/README.md)")
+    tickers = sorted({path.name[: -len("_train.csv")] for path in folder.glob("*_train.csv")})
+    if not tickers:
+        raise DataError(f"{folder}: no *_train.csv files found (see data/README.md)")
+    problems = []
+    rows = []
+    for ticker in tickers:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ChecksumWarning)
+                prices = load_prices(ticker, folder=folder, window=1)
+        except DataError as exc:
+            problems.append(str(exc))
+            rows.append((ticker, "-", "-", "-", "unreadable"))
+            continue
+        checks = []
+        for path in (prices.train_path, prices.test_path):
+            expected = DOCUMENTED_SHA256.get(path.name)
+            checks.append("undocumented" if expected is None else ("ok" if sha256_of(path) == expected else "DIFFERS"))
+        if "DIFFERS" in checks:
+            problems.append(f"{ticker}: a file differs from the SHA-256 documented in data/README.md")
+        rows.append((
+            ticker,
+            f"{len(prices.train)} / {len(prices.test)}",
+            f"{prices.train['Date'].iloc[0]:%Y-%m-%d}..{prices.train['Date'].iloc[-1]:%Y-%m-%d}",
+            f"{prices.test['Date'].iloc[0]:%Y-%m-%d}..{prices.test['Date'].iloc[-1]:%Y-%m-%d}",
+            "/".join(checks),
+        ))
+    for name in DOCUMENTED_SHA256:
+        if not (folder / name).is_file():
+            problems.append(f"{folder / name}: missing (the workshop's notebooks need it)")
+    print(f"data folder: {folder}")
+    header = ("ticker", "rows train/test", "train dates", "test dates", "sha256 train/test")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def results_table() -> pd.DataFrame:
+    """One row per notebook from its saved full-run results, with seed spread where it was run."""
+    spreads = {
+        (run["ticker"], run["units"], float(run["dropout"]), run["epochs"]): run
+        for run in load_cli_results()
+        if "seeds" in run
+    }
+    rows = []
+    for name, (ticker, units, dropout) in NOTEBOOKS.items():
+        try:
+            result = load_result(name, 100)
+        except DataError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        spread = spreads.get((ticker, units, dropout, result["epochs"]))
+        rows.append({
+            "notebook": name,
+            "ticker": ticker,
+            "units": units,
+            "dropout": dropout,
+            "epochs": result["epochs"],
+            "rmse": result["rmse"],
+            "mae": result["mae"],
+            "mape": result["mape"],
+            "naive_rmse": result["naive_rmse"],
+            "rmse_ratio": result["rmse_ratio"],
+            "free_running_rmse": result["free_running_rmse"],
+            "direction_accuracy": result["direction_accuracy"],
+            "seeds": len(spread["seeds"]) if spread else None,
+            "rmse_mean": spread["rmse_mean"] if spread else None,
+            "rmse_std": spread["rmse_std"] if spread else None,
+            "fit_seconds": result["fit_seconds"],
+        })
+    return pd.DataFrame(rows)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    lines = [
+        "| notebook | ticker | units | dropout | LSTM RMSE ($) | naive RMSE ($) | ratio | MAE ($) | MAPE (%) "
+        "| free-running RMSE ($) | direction right | RMSE over seeds ($) | training (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        spread = f"{row.rmse_mean:.2f} ± {row.rmse_std:.2f} ({row.seeds:.0f} seeds)" if pd.notna(row.seeds) else "not run"
+        lines.append(
+            f"| {row.notebook} | {row.ticker} | {row.units} | {row.dropout:g} | {row.rmse:.2f} | {row.naive_rmse:.2f} "
+            f"| {row.rmse_ratio:.2f} | {row.mae:.2f} | {row.mape:.2f} | {row.free_running_rmse:.2f} "
+            f"| {row.direction_accuracy:.0%} | {spread} | {row.fit_seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def refresh_results_table() -> pd.DataFrame:
+    """Write results/results.csv and replace the table between the README's markers."""
+    table = results_table()
+    if table.empty:
+        raise DataError("no full-run results in results/: run 'python -m utils notebooks' first")
+    RESULTS_DIR.mkdir(exist_ok=True)
+    table.to_csv(RESULTS_DIR / "results.csv", index=False, float_format="%.4f")
+    text = README.read_text(encoding="utf-8")
+    if TABLE_START in text and TABLE_END in text:
+        before, rest = text.split(TABLE_START, 1)
+        _, after = rest.split(TABLE_END, 1)
+        README.write_text(f"{before}{TABLE_START}\n{markdown_table(table)}\n{TABLE_END}{after}", encoding="utf-8")
+    print(f"wrote {RESULTS_DIR.relative_to(REPO_ROOT)}/results.csv and the README table ({len(table)} rows)")
+    return table
+
+
+def draw_readme_figure() -> None:
+    """Real against predicted January opens for both tickers, from the saved full-run results."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .evaluation import naive_forecast
+    from .plots import plot_forecasts
+
+    figure, axes = plt.subplots(1, 2, figsize=(15, 5))
+    for ax, ticker in zip(axes, ("GOOG", "AMZN")):
+        prices = load_prices(ticker)
+        forecasts = {}
+        for name, (nb_ticker, units, dropout) in NOTEBOOKS.items():
+            if nb_ticker == ticker:
+                label = f"{name}: {units} units" + (f", dropout {dropout:g}" if dropout else "")
+                forecasts[label] = load_result(name, 100)["predictions"]
+        plot_forecasts(prices.test_dates, prices.test_open, forecasts, ticker,
+                       naive=naive_forecast(prices.train_open, prices.test_open),
+                       title=f"{ticker}, January 2019: one-step LSTM forecasts", ax=ax)
+    figure.tight_layout()
+    FIGURE.parent.mkdir(exist_ok=True)
+    figure.savefig(FIGURE, dpi=80)
+    plt.close(figure)
+    print(f"wrote {FIGURE.relative_to(REPO_ROOT)}")

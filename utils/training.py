@@ -1,0 +1,83 @@
+"""Seeds, epoch counts, training with a compact progress bar, and prediction."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+
+from . import quiet_tensorflow_import
+
+quiet_tensorflow_import()
+import keras
+import numpy as np
+from tqdm.std import TqdmWarning, tqdm
+
+with warnings.catch_warnings():
+    # tqdm.keras imports tqdm.auto, which warns when ipywidgets is absent; we use the text bar anyway.
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.keras import TqdmCallback
+
+from .data import DataError
+from .features import unscale
+
+EPOCHS_VARIABLE = "WORKSHOP_EPOCHS"
+FULL_EPOCHS = 100
+BATCH_SIZE = 32
+
+
+def check_epochs(epochs, source: str = "epochs") -> int:
+    """Epochs are a whole number, at least 1; ``source`` names where it came from."""
+    text = str(epochs).strip()
+    if isinstance(epochs, bool) or not text.isdigit() or int(text) < 1:
+        raise DataError(f"{source}={epochs!r}: the number of epochs must be a whole number, at least 1")
+    return int(text)
+
+
+def effective_epochs(requested: int = FULL_EPOCHS) -> int:
+    """``requested`` epochs, unless ``WORKSHOP_EPOCHS`` asks for a quick run (as CI does)."""
+    override = os.environ.get(EPOCHS_VARIABLE, "").strip()
+    if override:
+        return check_epochs(override, source=EPOCHS_VARIABLE)
+    return check_epochs(requested)
+
+
+def set_seed(seed: int) -> int:
+    """Seed Python, NumPy and the Keras backend so a run can be repeated exactly."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"seed={seed!r}: the seed must be a whole number, 0 or more")
+    keras.utils.set_random_seed(int(seed))
+    return int(seed)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    history: dict
+    seconds: float
+    epochs: int
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.history["loss"][-1])
+
+
+def train(model: keras.Model, X, y, epochs: int, batch_size: int = BATCH_SIZE, progress: bool = True,
+          stream=None) -> TrainingRun:
+    """Fit ``model`` and time it; one progress bar (on ``stream``, default stdout) instead of a log line per epoch."""
+    epochs = check_epochs(epochs)
+    callbacks = []
+    if progress:
+        # A plain-text bar: it renders the same in a terminal, JupyterLab and saved outputs.
+        bar = TqdmCallback(epochs=epochs, verbose=0, tqdm_class=tqdm, file=stream or sys.stdout, ncols=90, mininterval=1)
+        callbacks.append(bar)
+    start = time.perf_counter()
+    history = model.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=callbacks)
+    seconds = time.perf_counter() - start
+    return TrainingRun(history=history.history, seconds=seconds, epochs=epochs)
+
+
+def predict_prices(model: keras.Model, X, scaler) -> np.ndarray:
+    """Predict scaled values for windows ``X`` and return them in dollars (1-D)."""
+    return unscale(scaler, model.predict(X, verbose=0))
