@@ -1,4 +1,4 @@
-"""Command line: ``python -m utils train | data check | notebooks | table``.
+"""Command line for the workshop: python -m utils train | data check | notebooks | table.
 
 Every expected mistake (missing file, bad value, bad parameter) ends as one
 line on stderr and a non-zero exit, never a traceback.
@@ -71,14 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", action="store_true", help="also save the result under results/cli/ for the results table")
     train.add_argument("--progress", action="store_true", help="show a progress bar on stderr while training")
 
-    data = commands.add_parser("data", help="check the data folder")
+    data = commands.add_parser("data", help="check the data folder, or download a ticker into it")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_OneLineParser)
     data_commands.add_parser("check", help="verify files, row counts, date ranges and checksums")
+    download = data_commands.add_parser("download", help="fetch {T}_train.csv and {T}_test.csv with yfinance")
+    download.add_argument("--ticker", required=True)
+    download.add_argument("--start", help="first training day, YYYY-MM-DD (default 2014-01-01)")
+    download.add_argument("--end", help="last training day (default 2018-12-31)")
+    download.add_argument("--test-start", help="first test day (default 2019-01-01)")
+    download.add_argument("--test-end", help="last test day (default 2019-01-31)")
+    download.add_argument("--overwrite", action="store_true", help="replace existing files of that ticker")
 
     notebooks = commands.add_parser("notebooks", help="re-execute the notebooks in place (the main job)")
     notebooks.add_argument("--only", action="append", help="run just this notebook, e.g. Exercise9.02 (repeatable)")
 
-    commands.add_parser("table", help="rebuild results/results.csv and the README's results table")
+    commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
     return parser
 
 
@@ -87,6 +94,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "train":
             return command_train(args)
+        if args.command == "data" and args.data_command == "download":
+            return command_download(args)
         if args.command == "data":
             from .report import check_data_folder
 
@@ -96,9 +105,10 @@ def main(argv=None) -> int:
 
             return run_notebooks(args.only)
         if args.command == "table":
-            from .report import refresh_results_table
+            from .report import draw_readme_figure, refresh_results_table
 
             refresh_results_table()
+            draw_readme_figure()
             return 0
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -110,10 +120,15 @@ def main(argv=None) -> int:
 
 
 def command_train(args) -> int:
-    from .pipeline import run_experiment
+    from .data import load_prices
     from .training import effective_epochs
 
+    # Check the data and settings before the slow import of the deep-learning stack.
+    load_prices(args.ticker, window=args.window, verify=False)
     epochs = args.epochs if args.epochs is not None else effective_epochs()
+
+    from .pipeline import run_experiment
+
     seeds = args.seeds or [args.seed]
     runs = [
         run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
@@ -129,6 +144,16 @@ def command_train(args) -> int:
         print(json.dumps(result))
     else:
         print(format_report(result))
+    return 0
+
+
+def command_download(args) -> int:
+    from .download import SPLIT_NOTE, download_prices
+
+    paths = download_prices(args.ticker, args.start, args.end, args.test_start, args.test_end, overwrite=args.overwrite)
+    for path in paths:
+        print(f"wrote {path}")
+    print(SPLIT_NOTE)
     return 0
 
 

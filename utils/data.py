@@ -135,7 +135,7 @@ def read_price_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: file not found. {HOW_TO_GET_DATA}")
     try:
         # utf-8-sig drops a byte-order mark; strings keep values exactly as written.
-        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, skipinitialspace=True)
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header and no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -21,8 +21,8 @@ def results_dir(epochs: int, full_epochs: int = 100) -> Path:
     return RESULTS_DIR if epochs == full_epochs else RESULTS_DIR / f"epochs-{epochs}"
 
 
-def write_json_atomically(path: Path, payload: dict) -> Path:
-    """Write JSON to a temporary file beside ``path``, then rename it into place.
+def write_atomically(path: Path, write) -> Path:
+    """Call ``write(stream)`` on a temporary file beside ``path``, then rename it into place.
 
     A run interrupted half-way leaves the old file (or none), never half a file.
     """
@@ -30,9 +30,8 @@ def write_json_atomically(path: Path, payload: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2)
-            stream.write("\n")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -40,6 +39,14 @@ def write_json_atomically(path: Path, payload: dict) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomically(path: Path, payload: dict) -> Path:
+    return write_atomically(path, lambda stream: stream.write(json.dumps(payload, indent=2) + "\n"))
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    return write_atomically(path, lambda stream: stream.write(text))
 
 
 def result_path(name: str, epochs: int) -> Path:

@@ -1,0 +1,51 @@
+"""Shared fixtures: small price files written by each test, and the shipped data when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from utils.data import data_dir
+
+HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
+
+
+def business_days(start: str, count: int) -> list[pd.Timestamp]:
+    return list(pd.bdate_range(start, periods=count))
+
+
+def write_prices(folder: Path, ticker: str, train_rows: list[str], test_rows: list[str],
+                 header: str = HEADER, newline: str = "\n", bom: bool = False) -> Path:
+    """Write {ticker}_train.csv and {ticker}_test.csv from already formatted rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, rows in (("train", train_rows), ("test", test_rows)):
+        text = newline.join([header, *rows]) + newline
+        (folder / f"{ticker}_{kind}.csv").write_bytes(("\ufeff" if bom else "").encode() + text.encode())
+    return folder
+
+
+def rows(dates, opens, fmt: str = "%Y-%m-%d") -> list[str]:
+    return [f"{day.strftime(fmt)},{value},{value + 1},{value - 1},{value},{value},1000" for day, value in zip(dates, opens)]
+
+
+@pytest.fixture
+def make_prices(tmp_path):
+    """A valid ticker of ``n_train`` and ``n_test`` business days; returns the folder."""
+
+    def make(n_train: int = 80, n_test: int = 5, ticker: str = "TEST", **kwargs) -> Path:
+        dates = business_days("2020-01-01", n_train + n_test)
+        opens = [100.0 + i for i in range(n_train + n_test)]
+        return write_prices(tmp_path / "data", ticker, rows(dates[:n_train], opens[:n_train]),
+                            rows(dates[n_train:], opens[n_train:], "%m/%d/%y"), **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shipped_data() -> Path:
+    folder = data_dir()
+    if not (folder / "GOOG_train.csv").is_file():
+        pytest.skip(f"the workshop's data files are not in {folder} (set WORKSHOP_DATA_DIR)")
+    return folder

@@ -1,0 +1,82 @@
+"""The command line: the JSON report, seed spread, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from utils.cli import main
+from utils.data import REPO_ROOT, load_prices
+from utils.evaluation import forecast_metrics, naive_forecast
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "utils", *args], capture_output=True, text=True, cwd=REPO_ROOT,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_train_json_report(shipped_data, capsys):
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    required = {"ticker", "units", "dropout", "epochs", "seed", "fit_seconds", "rmse", "naive_rmse", "predictions",
+                "mae", "mape", "naive_mae", "naive_mape", "free_running_rmse"}
+    assert required <= set(report)
+    assert (report["ticker"], report["units"], report["dropout"], report["epochs"], report["seed"]) == ("GOOG", 4, 0.0, 1, 1)
+    prices = load_prices("GOOG")
+    assert len(report["predictions"]) == len(prices.test) == 21
+    assert report["rmse"] == pytest.approx(forecast_metrics(prices.test_open, report["predictions"])["rmse"])
+    naive = naive_forecast(prices.train_open, prices.test_open)
+    assert report["naive_rmse"] == pytest.approx(np.sqrt(np.mean((prices.test_open - naive) ** 2)))
+    assert report["fit_seconds"] > 0
+
+
+def test_seed_spread(shipped_data, capsys):
+    assert main(["train", "--ticker", "AMZN", "--units", "4", "--epochs", "1", "--seeds", "1,2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [run["seed"] for run in report["seeds"]] == [1, 2]
+    rmses = [run["rmse"] for run in report["seeds"]]
+    assert report["rmse_mean"] == pytest.approx(np.mean(rmses))
+    assert report["rmse_std"] == pytest.approx(np.std(rmses, ddof=1))
+    assert rmses[0] != rmses[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--units", "50", "--dropout", "1.5"], "dropout must be a number from 0 up to"),
+    (["--units", "0"], "units must be a whole number, at least 1"),
+    (["--units", "50", "--epochs", "0"], "epochs must be a whole number, at least 1"),
+    (["--units", "50", "--seeds", "1,x"], "seeds must be distinct whole numbers"),
+])
+def test_bad_parameters_exit_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--ticker", "GOOG", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_data_is_one_line_on_stderr_without_traceback(tmp_path):
+    result = run_cli("train", "--ticker", "NOPE", "--units", "50", env={"WORKSHOP_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "NOPE_train.csv: file not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_bad_workshop_epochs_is_reported(shipped_data, capsys, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_EPOCHS", "-3")
+    assert main(["train", "--ticker", "GOOG", "--units", "4"]) == 2
+    assert "WORKSHOP_EPOCHS='-3'" in capsys.readouterr().err
+
+
+def test_data_check(shipped_data, capsys, tmp_path, monkeypatch):
+    assert main(["data", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "GOOG" in out and "AMZN" in out and "1258 / 21" in out and "ok/ok" in out
+    monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path / "missing"))
+    assert main(["data", "check"]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""Metrics, the naive baseline, the lag check and the free-running loop on hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from utils.evaluation import (
+    compare_with_naive,
+    forecast_metrics,
+    forecast_summary,
+    free_running_forecast,
+    lag_diagnostic,
+    naive_forecast,
+    verdict,
+)
+from utils.features import fit_scaler
+
+
+def test_metrics_by_hand():
+    real, predicted = [100.0, 200.0, 400.0], [110.0, 190.0, 400.0]
+    metrics = forecast_metrics(real, predicted)
+    assert metrics["rmse"] == pytest.approx(math.sqrt((100 + 100 + 0) / 3))
+    assert metrics["mae"] == pytest.approx(20 / 3)
+    assert metrics["mape"] == pytest.approx(100 * (0.1 + 0.05 + 0) / 3)
+
+
+def test_metrics_reject_mismatched_lengths():
+    with pytest.raises(ValueError, match="equally long"):
+        forecast_metrics([1.0, 2.0], [1.0])
+
+
+def test_naive_forecast_is_the_previous_real_open():
+    assert naive_forecast([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]).tolist() == [3.0, 4.0, 5.0]
+
+
+def test_comparison_table_includes_the_baseline_and_ratio():
+    table = compare_with_naive([10.0, 12.0], {"model": [10.0, 13.0]}, naive=[9.0, 10.0])
+    assert table.loc["model", "RMSE ($)"] == pytest.approx(math.sqrt(0.5), abs=1e-3)
+    naive_rmse = math.sqrt((1 + 4) / 2)
+    assert table.loc["naive (yesterday's open)", "RMSE ($)"] == pytest.approx(naive_rmse, abs=1e-3)
+    assert table.loc["model", "RMSE / naive RMSE"] == pytest.approx(math.sqrt(0.5) / naive_rmse, abs=1e-3)
+
+
+def test_lag_diagnostic_spots_an_echo():
+    real = np.array([10.0, 12.0, 11.0, 15.0, 14.0, 18.0])
+    previous = np.array([9.0, 10.0, 12.0, 11.0, 15.0, 14.0])
+    echo = lag_diagnostic(real, previous + 0.01, previous)  # a forecast that repeats yesterday
+    assert echo["corr_yesterday"] == pytest.approx(1.0) and echo["corr_today"] < 1
+    assert echo["direction_accuracy"] == pytest.approx(4 / 6)  # +0.01 is "up": right on the up days
+    perfect = lag_diagnostic(real, real, previous)
+    assert perfect["corr_today"] == pytest.approx(1.0) and perfect["direction_accuracy"] == 1.0
+
+
+class RecordingModel:
+    """Predicts the mean of its window plus one, and remembers every window it was given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def predict_on_batch(self, inputs):
+        self.seen.append(np.array(inputs).ravel().copy())
+        return np.array([[inputs.mean() + 0.1]])
+
+
+def test_free_running_forecast_feeds_back_its_own_predictions():
+    train = np.arange(1.0, 11.0)  # scaled: (x - 1) / 9
+    scaler = fit_scaler(train)
+    model = RecordingModel()
+    forecast = free_running_forecast(model, scaler, train, steps=3, window=4)
+    assert len(forecast) == 3 and len(model.seen) == 3
+    scaled_train = (train - 1) / 9
+    assert np.allclose(model.seen[0], scaled_train[-4:], atol=1e-6)
+    first = scaled_train[-4:].mean() + 0.1
+    assert np.allclose(model.seen[1], [*scaled_train[-3:], first], atol=1e-6)
+    assert forecast[0] == pytest.approx(first * 9 + 1, rel=1e-5)
+
+
+def test_free_running_forecast_never_reads_a_test_value():
+    # The function is given only training prices; every window it builds holds training values or
+    # its own earlier outputs, so a January price (here a giant sentinel) can never appear.
+    train = np.arange(1.0, 11.0)
+    model = RecordingModel()
+    free_running_forecast(model, fit_scaler(train), train, steps=5, window=4)
+    assert all(np.all(window < 2) for window in model.seen)
+
+
+def test_summary_and_verdict_report_the_baseline():
+    real, naive = [10.0, 12.0, 11.0], [9.0, 10.0, 12.0]
+    summary = forecast_summary(real, [10.5, 11.0, 11.5], naive, free_running=[10.0, 10.0, 10.0])
+    assert summary["rmse_ratio"] == pytest.approx(summary["rmse"] / summary["naive_rmse"])
+    assert {"mae", "mape", "naive_mae", "naive_mape", "free_running_rmse", "direction_accuracy"} <= set(summary)
+    assert "beats the naive forecast" in verdict(summary)
+    assert "worse than simply repeating" in verdict(forecast_summary(real, [20.0, 0.0, 20.0], naive, [1, 1, 1]))

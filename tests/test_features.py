@@ -1,0 +1,84 @@
+"""Scaling and windowing: hand-checked cases and properties on generated series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from utils.data import DataError
+from utils.features import fit_scaler, january_inputs, make_windows, scale, unscale
+
+prices = arrays(np.float64, st.integers(2, 300), elements=st.floats(1.0, 1e5, allow_nan=False))
+
+
+def test_windows_line_up_with_their_targets():
+    series = np.arange(10.0)
+    X, y = make_windows(series, window=3)
+    assert X.shape == (7, 3, 1) and y.shape == (7,)
+    assert X[0, :, 0].tolist() == [0, 1, 2] and y[0] == 3
+    assert X[-1, :, 0].tolist() == [6, 7, 8] and y[-1] == 9
+
+
+def test_chapter_shapes_follow_the_data_length():
+    X, y = make_windows(np.linspace(0, 1, 1258), 60)
+    assert X.shape == (1198, 60, 1) and y.shape == (1198,)
+    X, y = make_windows(np.linspace(0, 1, 500), 60)
+    assert X.shape == (440, 60, 1)
+
+
+def test_too_short_series_is_a_clear_error():
+    with pytest.raises(DataError, match="too short for a 60-day window"):
+        make_windows(np.ones(60), 60)
+
+
+def test_january_inputs_are_the_last_window_of_training_then_every_test_value():
+    train, test = np.arange(100.0), np.arange(1000.0, 1021.0)
+    inputs = january_inputs(train, test, 60)
+    assert inputs.shape == (81,)
+    assert inputs[:60].tolist() == list(range(40, 100)) and inputs[60:].tolist() == test.tolist()
+    X_test, targets = make_windows(inputs, 60)
+    assert X_test.shape == (21, 60, 1)
+    # The window for test day k ends on the day before it and never contains day k itself.
+    assert targets.tolist() == test.tolist()
+    assert X_test[0, -1, 0] == 99 and X_test[5, -1, 0] == test[4]
+
+
+def test_scaler_never_sees_test_rows():
+    train, test = np.array([10.0, 20.0, 30.0]), np.array([50.0, 5.0])
+    scaler = fit_scaler(train)
+    assert scaler.data_min_[0] == 10 and scaler.data_max_[0] == 30
+    assert scale(scaler, test).tolist() == pytest.approx([2.0, -0.25])  # outside 0..1: honest, not refitted
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices)
+def test_scaling_round_trips_and_spans_zero_to_one(series):
+    scaler = fit_scaler(series)
+    scaled = scale(scaler, series)
+    assert np.allclose(unscale(scaler, scaled), series, rtol=1e-9, atol=1e-6)
+    if np.ptp(series) > 0:
+        assert scaled.min() == pytest.approx(0) and scaled.max() == pytest.approx(1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices, prices)
+def test_scaler_range_comes_from_training_rows_only(train, test):
+    scaler = fit_scaler(train)
+    assert scaler.data_min_[0] == train.min() and scaler.data_max_[0] == train.max()
+    assert np.array_equal(fit_scaler(train).transform(test.reshape(-1, 1)), scaler.transform(test.reshape(-1, 1)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices, st.integers(1, 80))
+def test_every_window_is_followed_by_its_own_target(series, window):
+    if len(series) <= window:
+        with pytest.raises(DataError):
+            make_windows(series, window)
+        return
+    X, y = make_windows(series, window)
+    assert X.shape == (len(series) - window, window, 1) and y.shape == (len(series) - window,)
+    for i in range(len(y)):
+        assert np.array_equal(X[i, :, 0], series[i:i + window]) and y[i] == series[i + window]

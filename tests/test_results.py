@@ -1,0 +1,56 @@
+"""Saved results: atomic writes, separate folders for quick runs, clear messages when missing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import utils.results as results
+from utils.data import DataError
+
+
+@pytest.fixture
+def results_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    return tmp_path / "results"
+
+
+def test_quick_runs_never_share_the_full_run_folder(results_dir):
+    assert results.results_dir(100) == results_dir
+    assert results.results_dir(2) == results_dir / "epochs-2"
+
+
+def test_save_then_load(results_dir):
+    results.save_result("Exercise9.01", 2, {"predictions": [1.0, 2.0], "rmse": 3.0})
+    loaded = results.load_result("Exercise9.01", 2)
+    assert loaded["predictions"] == [1.0, 2.0] and loaded["notebook"] == "Exercise9.01"
+    assert [path.name for path in (results_dir / "epochs-2").iterdir()] == ["Exercise9.01.json"]
+
+
+def test_interrupted_write_keeps_the_old_file(results_dir, monkeypatch):
+    results.save_result("Exercise9.01", 100, {"predictions": [1.0]})
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the learner pressed stop mid-write
+
+    monkeypatch.setattr(results.json, "dumps", fail)
+    with pytest.raises(KeyboardInterrupt):
+        results.save_result("Exercise9.01", 100, {"predictions": [2.0]})
+    monkeypatch.undo()
+    assert json.loads((results_dir / "Exercise9.01.json").read_text())["predictions"] == [1.0]
+    assert [path.name for path in results_dir.iterdir()] == ["Exercise9.01.json"]  # no temporary left
+
+
+def test_missing_result_says_which_notebook_to_run(results_dir):
+    with pytest.raises(DataError, match=r"no saved results for Exercise9.01 .* run Exercise9.01/Exercise9.01.ipynb first"):
+        results.load_result("Exercise9.01", 100)
+
+
+@pytest.mark.parametrize("content", ["{\"predictions\": [1.0, ", "[]", "\x00\xff"])
+def test_unreadable_result_says_which_notebook_to_rerun(results_dir, content):
+    results_dir.mkdir()
+    (results_dir / "Activity9.01.json").write_text(content, encoding="latin-1")
+    with pytest.raises(DataError, match=r"Activity9.01.json cannot be read .* run Activity9.01/Activity9.01.ipynb again"):
+        results.load_result("Activity9.01", 100)

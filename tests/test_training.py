@@ -1,0 +1,41 @@
+"""The model and training: structure, and identical predictions from identical seeds."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from utils.features import fit_scaler, make_windows, scale
+from utils.model import build_stacked_lstm
+from utils.training import predict_prices, set_seed, train
+
+
+def test_model_has_four_stacked_lstms_and_optional_dropout():
+    plain = build_stacked_lstm(window=60, units=50)
+    kinds = [type(layer).__name__ for layer in plain.layers]
+    assert kinds == ["LSTM", "LSTM", "LSTM", "LSTM", "Dense"]
+    assert [layer.return_sequences for layer in plain.layers[:4]] == [True, True, True, False]
+    assert plain.output_shape == (None, 1)
+    assert plain.count_params() == 71_051  # 4 * 4 * (in + 50 + 1) * 50 + 51, in = 1 then 50
+    dropped = build_stacked_lstm(window=60, units=100, dropout=0.2)
+    assert [type(layer).__name__ for layer in dropped.layers] == ["LSTM", "Dropout"] * 4 + ["Dense"]
+    assert {layer.rate for layer in dropped.layers if isinstance(layer, keras.layers.Dropout)} == {0.2}
+
+
+def small_run(seed: int) -> np.ndarray:
+    series = 100 + np.sin(np.linspace(0, 12, 120)) * 10
+    scaler = fit_scaler(series[:100])
+    X, y = make_windows(scale(scaler, series[:100]), 8)
+    set_seed(seed)
+    model = build_stacked_lstm(window=8, units=4, dropout=0.2)
+    run = train(model, X, y, epochs=2, progress=False)
+    assert run.epochs == 2 and run.seconds > 0 and len(run.history["loss"]) == 2
+    X_test, _ = make_windows(scale(scaler, series[92:]), 8)
+    return predict_prices(model, X_test, scaler)
+
+
+def test_same_seed_gives_identical_predictions():
+    first, second, other = small_run(1), small_run(1), small_run(2)
+    assert first.shape == (20,)
+    assert np.array_equal(first, second)
+    assert not np.array_equal(first, other)
