@@ -34,6 +34,7 @@ def write_atomically(path: Path, write) -> Path:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
