@@ -219,8 +219,6 @@ def load_prices(ticker: str, window: int = 60, folder: Path | None = None, verif
     """
     window = check_window(window)
     train_path, test_path = price_paths(ticker, folder)
-    if not train_path.parent.is_dir():
-        raise DataError(f"data folder {train_path.parent} does not exist. {HOW_TO_GET_DATA}")
     train = read_price_file(train_path)
     test = read_price_file(test_path)
     check_date_order(train, train_path)
