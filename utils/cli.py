@@ -10,6 +10,7 @@ import argparse
 import json
 import statistics
 import sys
+import warnings
 
 from .data import DataError
 
@@ -89,8 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning  # e.g. a checksum note: one line, no source path
     try:
         if args.command == "train":
             return command_train(args)

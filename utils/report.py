@@ -76,12 +76,14 @@ def results_table() -> pd.DataFrame:
         if "seeds" in run
     }
     rows = []
-    for name, (ticker, units, dropout) in NOTEBOOKS.items():
+    for name in NOTEBOOKS:
         try:
             result = load_result(name, 100)
         except DataError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
+        # The settings come from the saved run itself, which may have been made with other parameters.
+        ticker, units, dropout = result["ticker"], result["units"], float(result["dropout"])
         spread = spreads.get((ticker, units, dropout, result["epochs"]))
         rows.append({
             "notebook": name,
@@ -102,6 +104,11 @@ def results_table() -> pd.DataFrame:
             "fit_seconds": result["fit_seconds"],
         })
     return pd.DataFrame(rows)
+
+
+def model_label(result: dict) -> str:
+    """"50 units" or "50 units, dropout 0.2", from a saved result's settings."""
+    return f"{result['units']} units" + (f", dropout {result['dropout']:g}" if result["dropout"] else "")
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -150,10 +157,10 @@ def draw_readme_figure() -> None:
     for ax, ticker in zip(axes, ("GOOG", "AMZN")):
         prices = load_prices(ticker)
         forecasts = {}
-        for name, (nb_ticker, units, dropout) in NOTEBOOKS.items():
+        for name, (nb_ticker, _, _) in NOTEBOOKS.items():
             if nb_ticker == ticker:
-                label = f"{name}: {units} units" + (f", dropout {dropout:g}" if dropout else "")
-                forecasts[label] = load_result(name, 100)["predictions"]
+                result = load_result(name, 100)
+                forecasts[f"{name}: {model_label(result)}"] = result["predictions"]
         plot_forecasts(prices.test_dates, prices.test_open, forecasts, ticker,
                        naive=naive_forecast(prices.train_open, prices.test_open),
                        title=f"{ticker}, January 2019: one-step LSTM forecasts", ax=ax)
