@@ -13,6 +13,21 @@ def notebook_path(name: str):
     return REPO_ROOT / name / f"{name}.ipynb"
 
 
+def merge_progress_output(path) -> None:
+    """Store each cell's progress-bar updates as one stream holding only the final bar.
+
+    The kernel sends every redraw of the bar as its own message; JupyterLab folds
+    them on screen, but the saved file (and viewers such as GitHub's) would list
+    every redraw. nbval merges streams the same way before comparing.
+    """
+    import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    notebook = nbformat.read(path, as_version=4)
+    CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    nbformat.write(notebook, path)
+
+
 def run_notebooks(only: list[str] | None = None) -> int:
     """Run each notebook in dependency order, streaming its output; stop at the first failure."""
     import papermill
@@ -39,6 +54,7 @@ def run_notebooks(only: list[str] | None = None) -> int:
                 f"{name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} "
                 f"(the notebook was saved with the error shown in that cell)"
             ) from None
+        merge_progress_output(path)
         print(f"[{position}/{len(names)}] {name}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     try:
         refresh_results_table()
