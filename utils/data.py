@@ -101,25 +101,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checksum_status(path: Path) -> str:
+    """``"ok"``, ``"differs"`` from data/README.md's SHA-256, or ``"undocumented"`` (not a shipped file)."""
+    expected = DOCUMENTED_SHA256.get(Path(path).name)
+    if expected is None:
+        return "undocumented"
+    return "ok" if sha256_of(path) == expected else "differs"
+
+
 def verify_checksum(path: Path) -> bool:
     """Warn (never fail) when a file is not byte-for-byte the documented one."""
-    expected = DOCUMENTED_SHA256.get(path.name)
-    if expected is None:
+    status = checksum_status(path)
+    if status == "undocumented":
         warnings.warn(
             f"{path}: not one of the workshop's documented files, so its checksum is not verified",
             ChecksumWarning,
             stacklevel=3,
         )
-        return False
-    if sha256_of(path) != expected:
+    elif status == "differs":
         warnings.warn(
             f"{path}: contents differ from the SHA-256 documented in data/README.md; "
             "results will not match the committed notebooks",
             ChecksumWarning,
             stacklevel=3,
         )
-        return False
-    return True
+    return status == "ok"
 
 
 def read_price_file(path: Path) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import warnings
 
 import pandas as pd
 
-from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, data_dir, load_prices, sha256_of
+from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices
 from .results import RESULTS_DIR, load_cli_results, load_result
 
 NOTEBOOKS = {
@@ -42,11 +42,8 @@ def check_data_folder() -> int:
             problems.append(str(exc))
             rows.append((ticker, "-", "-", "-", "unreadable"))
             continue
-        checks = []
-        for path in (prices.train_path, prices.test_path):
-            expected = DOCUMENTED_SHA256.get(path.name)
-            checks.append("undocumented" if expected is None else ("ok" if sha256_of(path) == expected else "DIFFERS"))
-        if "DIFFERS" in checks:
+        checks = [checksum_status(path) for path in (prices.train_path, prices.test_path)]
+        if "differs" in checks:
             problems.append(f"{ticker}: a file differs from the SHA-256 documented in data/README.md")
         rows.append((
             ticker,
