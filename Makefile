@@ -31,4 +31,4 @@ table: install
 	$(BIN)/python -m utils table
 
 benchmark: install
-	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/train_speed.py --epochs 8 --units 50 100 --repeats 3

@@ -59,6 +59,14 @@ def test_bad_parameters_exit_with_one_line(args, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_notebooks_jobs_must_be_at_least_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["notebooks", "--jobs", "0"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "jobs must be a whole number, at least 1" in err and len(err.strip().splitlines()) == 1
+
+
 def test_missing_data_is_one_line_on_stderr_without_traceback(tmp_path):
     result = run_cli("train", "--ticker", "NOPE", "--units", "50", env={"WORKSHOP_DATA_DIR": str(tmp_path)})
     assert result.returncode == 2

@@ -30,3 +30,53 @@ def test_failing_cell_names_the_notebook_and_cell(tmp_path, monkeypatch):
     errors = [output for cell in saved.cells if cell.cell_type == "code" for output in cell.outputs
               if output["output_type"] == "error"]
     assert [error["evalue"] for error in errors] == ["no data"]  # kept in the notebook for the learner to see
+
+
+def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
+    from utils.report import NOTEBOOKS
+
+    groups = main_job.lanes(list(NOTEBOOKS))
+    assert groups == [["Exercise9.01", "Exercise9.02"], ["Activity9.01", "Activity9.02", "Activity9.03"]]
+    for group in groups:
+        for position, name in enumerate(group):
+            notebook = nbformat.read(main_job.notebook_path(name), as_version=4)
+            loaded = {earlier for cell in notebook.cells for earlier in NOTEBOOKS
+                      if cell.cell_type == "code" and "load_result" in cell.source and f"'{earlier}'" in cell.source}
+            assert loaded <= set(group[:position]), f"{name} loads {loaded}, which its lane has not run before it"
+
+
+def test_lane_output_is_labelled_and_its_progress_bar_thinned(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(main_job, "LANE_PROGRESS_EVERY", 3600)
+    bars = b"".join(f"\r {n}%|##| {n}/100 [00:0{n % 10}<00:10, 1.0s/epoch]".encode() for n in range(1, 101))
+    stream = io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+                        b"[1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb\n" + bars + b"\nX_train: (1198, 60, 1)\n")
+    main_job.relay("GOOG", stream)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "[GOOG] [1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb"
+    assert [line for line in lines if "epoch]" in line] == [
+        "[GOOG] 1%|##| 1/100 [00:01<00:10, 1.0s/epoch]", "[GOOG] 100%|##| 100/100 [00:00<00:10, 1.0s/epoch]"]
+    assert lines[-1] == "[GOOG] X_train: (1198, 60, 1)"
+    assert not any("TCP" in line for line in lines)
+
+
+def test_a_failed_lane_is_named_after_the_others_finish(monkeypatch):
+    import io
+
+    started = []
+
+    class FakeChild:
+        def __init__(self, command, **kwargs):
+            self.names = [command[i + 1] for i, word in enumerate(command) if word == "--only"]
+            started.append((self.names, kwargs["env"]["OMP_NUM_THREADS"]))
+            self.stdout = io.BytesIO(b"error: something broke\n" if "Activity9.02" in self.names else b"")
+
+        def wait(self):
+            return 2 if "Activity9.02" in self.names else 0
+
+    monkeypatch.setattr(main_job.subprocess, "Popen", FakeChild)
+    monkeypatch.setattr(main_job.os, "cpu_count", lambda: 2)
+    with pytest.raises(DataError, match=r"the lane Activity9.01 -> Activity9.02 failed"):
+        main_job.run_notebooks(["Exercise9.01", "Activity9.01", "Activity9.02"], jobs=2, table=False)
+    assert sorted(started) == [(["Activity9.01", "Activity9.02"], "1"), (["Exercise9.01"], "1")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import warnings
@@ -85,9 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     notebooks = commands.add_parser("notebooks", help="re-execute the notebooks in place (the main job)")
     notebooks.add_argument("--only", action="append", help="run just this notebook, e.g. Exercise9.02 (repeatable)")
+    notebooks.add_argument("--jobs", type=_whole_number(1, "jobs"), default=default_jobs(),
+                           help="tickers run side by side, each in its own process (default: 2 on a machine with "
+                                "2 or more cores, else 1)")
+    notebooks.add_argument("--no-table", dest="table", action="store_false",
+                           help="do not rebuild the results table and figure afterwards")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
     return parser
+
+
+def default_jobs() -> int:
+    """Two lanes (GOOG and AMZN) at once where there are two cores to share."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -109,7 +120,7 @@ def main(argv=None) -> int:
         if args.command == "notebooks":
             from .notebooks import run_notebooks
 
-            return run_notebooks(args.only)
+            return run_notebooks(args.only, jobs=args.jobs, table=args.table)
         if args.command == "table":
             from .report import draw_readme_figure, refresh_results_table
 

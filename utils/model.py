@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from . import quiet_tensorflow_import
+from .backend import load_keras
 
-quiet_tensorflow_import()
-import keras
+keras = load_keras()
 
 from .data import DataError
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import sys
+import threading
 import time
 
 from .data import REPO_ROOT, DataError
 from .report import NOTEBOOKS, draw_readme_figure, refresh_results_table
+
+# tqdm's "12/100 [" part of a progress bar: epochs done and in all.
+PROGRESS_BAR = re.compile(r"\b(\d+)/(\d+) \[")
+# Seconds between two progress-bar lines of one lane when lanes run side by side.
+LANE_PROGRESS_EVERY = 30
 
 
 def notebook_path(name: str):
@@ -28,17 +37,47 @@ def merge_progress_output(path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_notebooks(only: list[str] | None = None) -> int:
-    """Run each notebook in dependency order, streaming its output; stop at the first failure."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
+def selected_notebooks(only: list[str] | None = None) -> list[str]:
+    """The notebooks to run, in the order the main job runs them."""
     names = list(NOTEBOOKS)
     if only:
         unknown = [name for name in only if name not in NOTEBOOKS]
         if unknown:
             raise DataError(f"--only {', '.join(unknown)}: no such notebook (choose from {', '.join(names)})")
         names = [name for name in names if name in only]
+    return names
+
+
+def lanes(names: list[str]) -> list[list[str]]:
+    """Group the notebooks by ticker, keeping their order.
+
+    A notebook compares itself only with earlier notebooks of its own ticker,
+    so each group must run in order but two groups never wait for each other.
+    """
+    by_ticker: dict[str, list[str]] = {}
+    for name in names:
+        by_ticker.setdefault(NOTEBOOKS[name][0], []).append(name)
+    return list(by_ticker.values())
+
+
+def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = True) -> int:
+    """Run the notebooks (``jobs`` tickers side by side), then rebuild the table and figure; stop at the first failure."""
+    names = selected_notebooks(only)
+    groups = lanes(names)
+    if jobs > 1 and len(groups) > 1:
+        run_lanes(groups, jobs)
+    else:
+        run_in_this_process(names)
+    if table:
+        refresh_table_and_figure()
+    return 0
+
+
+def run_in_this_process(names: list[str]) -> None:
+    """Run each notebook in order, streaming its output."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     for position, name in enumerate(names, start=1):
         path = notebook_path(name)
         print(f"[{position}/{len(names)}] {name}: running {path.relative_to(REPO_ROOT)}", file=sys.stderr, flush=True)
@@ -56,10 +95,66 @@ def run_notebooks(only: list[str] | None = None) -> int:
             ) from None
         merge_progress_output(path)
         print(f"[{position}/{len(names)}] {name}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+
+def refresh_table_and_figure() -> None:
     try:
         refresh_results_table()
         draw_readme_figure()
     except DataError as exc:
         # A partial run (--only, or quick epochs) may not have every full-run result yet.
         print(f"results table and figure not refreshed: {exc}", file=sys.stderr)
-    return 0
+
+
+def run_lanes(groups: list[list[str]], jobs: int) -> None:
+    """Run up to ``jobs`` lanes at once, each in its own process with its share of the CPU cores.
+
+    Each process gets ``cores // jobs`` threads: two processes that each
+    spread their small matrix products over every core wait on each other at
+    every step and run several times slower than one alone.
+    """
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    start = time.perf_counter()
+    print(f"running {len(groups)} lanes, {jobs} at a time, {threads} thread(s) each: "
+          + "; ".join(" -> ".join(group) for group in groups), file=sys.stderr, flush=True)
+    failed = []
+    lock = threading.Semaphore(jobs)
+
+    def run(group):
+        with lock:
+            command = [sys.executable, "-m", "utils", "notebooks", "--no-table"]
+            for name in group:
+                command += ["--only", name]
+            child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            relay(NOTEBOOKS[group[0]][0], child.stdout)
+            if child.wait() != 0:
+                failed.append(" -> ".join(group))
+
+    workers = [threading.Thread(target=run, args=(group,)) for group in groups]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failed:
+        raise DataError(f"the lane {', '.join(failed)} failed (its error is printed above); the other lanes finished")
+    print(f"all lanes done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+
+def relay(label: str, stream) -> None:
+    """Print a lane's output with its label; of its progress bar, one line every LANE_PROGRESS_EVERY seconds."""
+    last_bar, pending = 0.0, b""
+    while chunk := stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096):
+        pending += chunk
+        *pieces, pending = pending.replace(b"\r", b"\n").split(b"\n")
+        for piece in pieces:
+            line = piece.decode(errors="replace").strip()
+            if not line or "Kernel is running over TCP" in line:
+                continue
+            bar = PROGRESS_BAR.search(line)
+            if bar:
+                finished = bar.group(1) == bar.group(2)
+                if time.monotonic() - last_bar < LANE_PROGRESS_EVERY and not finished:
+                    continue
+                last_bar = time.monotonic()
+            print(f"[{label}] {line}", file=sys.stderr, flush=True)

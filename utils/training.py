@@ -8,10 +8,9 @@ import time
 import warnings
 from dataclasses import dataclass
 
-from . import quiet_tensorflow_import
+from .backend import load_keras, quiet_tensorflow_import
 
-quiet_tensorflow_import()
-import keras
+keras = load_keras()
 import numpy as np
 from tqdm.std import TqdmWarning, tqdm
 
@@ -48,6 +47,7 @@ def set_seed(seed: int) -> int:
     """Seed Python, NumPy and the Keras backend so a run can be repeated exactly."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"seed={seed!r}: the seed must be a whole number, 0 or more")
+    quiet_tensorflow_import(any_backend=True)
     keras.utils.set_random_seed(int(seed))
     return int(seed)
 
