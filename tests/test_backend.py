@@ -126,3 +126,14 @@ def test_installing_twice_wraps_once():
     before = keras_backend.lstm
     backend.use_fused_cpu_lstm()
     assert keras_backend.lstm is before
+
+
+@torch_only
+def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch):
+    from keras.src import backend as keras_backend
+
+    before = keras_backend.lstm
+    monkeypatch.setattr(keras, "__version__", "3.99.0")
+    with pytest.warns(UserWarning, match=r"Keras 3\.99\.0: the workshop's fused CPU LSTM was checked on Keras 3\.15\.x only"):
+        assert backend.use_fused_cpu_lstm() is False
+    assert keras_backend.lstm is before

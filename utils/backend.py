@@ -28,9 +28,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import warnings
 
 BACKEND_VARIABLE = "KERAS_BACKEND"
 FAST_CPU_BACKEND = "torch"
+# The hook below is internal to Keras; it is used only on the versions it was checked on.
+CHECKED_KERAS_VERSIONS = ("3.15.",)
 
 
 def choose_backend() -> str:
@@ -97,6 +100,11 @@ def use_fused_cpu_lstm() -> bool:
     from keras.src import backend as keras_backend
 
     if keras.backend.backend() != FAST_CPU_BACKEND:
+        return False
+    if not keras.__version__.startswith(CHECKED_KERAS_VERSIONS):
+        warnings.warn(f"Keras {keras.__version__}: the workshop's fused CPU LSTM was checked on Keras "
+                      f"{', '.join(v + 'x' for v in CHECKED_KERAS_VERSIONS)} only, so Keras's own LSTM code runs "
+                      "(correct, but slower on a CPU); requirements.txt pins the checked version", stacklevel=2)
         return False
     if not getattr(keras_backend.lstm, "fused_cpu_lstm", False):
         keras_backend.lstm = _with_fused_cpu_lstm(keras_backend.lstm)
