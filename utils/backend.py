@@ -5,8 +5,8 @@ the kernel underneath. On a GPU every Keras backend hands the layer to cuDNN's
 fused kernel. On a CPU, Keras 3 runs a Python or graph loop over the 60 time
 steps instead, even on PyTorch, whose own fused LSTM kernel (oneDNN) runs on
 CPUs too. Profiling one epoch on the PyTorch backend with that kernel showed
-83% of the time inside it, so it is the kernel that matters (see the README's
-speed section for the measurements).
+83-88% of the operator time inside it, so it is the kernel that matters
+(see the README's speed section for the measurements).
 
 So the workshop:
 
