@@ -123,7 +123,6 @@ def _with_fused_cpu_lstm(keras_lstm):
                           unroll=unroll, batch_first=batch_first)
 
     lstm.fused_cpu_lstm = True
-    lstm.keras_lstm = keras_lstm
     return lstm
 
 

@@ -119,10 +119,10 @@ def run_lanes(groups: list[list[str]], jobs: int) -> None:
     print(f"running {len(groups)} lanes, {jobs} at a time, {threads} thread(s) each: "
           + "; ".join(" -> ".join(group) for group in groups), file=sys.stderr, flush=True)
     failed = []
-    lock = threading.Semaphore(jobs)
+    slots = threading.Semaphore(jobs)  # at most `jobs` lanes run at once
 
     def run(group):
-        with lock:
+        with slots:
             command = [sys.executable, "-m", "utils", "notebooks", "--no-table"]
             for name in group:
                 command += ["--only", name]
