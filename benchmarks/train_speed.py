@@ -11,7 +11,7 @@ because a process can load Keras on one backend only:
 * ``plain``: the chapter's code as written there, on Keras's default backend
   (TensorFlow): four ``LSTM`` layers and a ``Dense`` layer, ``model.fit``.
 * ``project``: ``utils.model.build_stacked_lstm`` on the backend ``utils``
-  chooses (PyTorch, with its fused LSTM kernel on a CPU; see utils/backend.py).
+  chooses (JAX, with its compiled LSTM loop on a CPU; see utils/backend.py).
 
 It prints one row per (path, units): the first epoch (which includes tracing
 and start-up), the median seconds per epoch after the first, the speed-up over
@@ -119,7 +119,7 @@ def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     found = []
-    for package in ("keras", "tensorflow", "torch"):
+    for package in ("keras", "tensorflow", "jax"):
         with contextlib.suppress(PackageNotFoundError):
             found.append(f"{package} {version(package)}")
     return ", ".join(found)

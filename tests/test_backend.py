@@ -1,4 +1,4 @@
-"""The backend choice and the fused CPU LSTM: same numbers as Keras's own loop, used when it applies."""
+"""The backend choice and the fast CPU LSTM: same numbers as Keras's own loop, used when it applies."""
 
 from __future__ import annotations
 
@@ -15,125 +15,149 @@ from utils.training import keras
 
 ROOT = Path(__file__).resolve().parents[1]
 
-torch_only = pytest.mark.skipif(keras.backend.backend() != "torch", reason="the fused CPU kernel is PyTorch's")
+jax_only = pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast CPU LSTM is written in JAX")
 
 
-def backend_in_fresh_process(**env_changes) -> str:
-    """The backend a new Python process gets after importing the workshop's model module."""
-    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+def in_fresh_process(code: str, **env_changes) -> str:
+    """The last line a new Python process prints after importing the workshop's model module."""
+    env = {key: value for key, value in os.environ.items() if key not in ("KERAS_BACKEND", "XLA_FLAGS")}
     env.update(env_changes)
-    code = "import utils.model, keras; print(keras.backend.backend())"
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", "import utils.model, keras, os; " + code], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_pytorch_is_chosen_when_keras_backend_is_not_set():
-    assert backend_in_fresh_process() == "torch"
+def test_jax_on_one_thread_is_chosen_when_nothing_is_set():
+    assert in_fresh_process("print(keras.backend.backend(), os.environ['XLA_FLAGS'])") == \
+        "jax " + backend.ONE_THREAD_XLA_FLAGS
 
 
-def test_an_explicit_keras_backend_wins():
-    assert backend_in_fresh_process(KERAS_BACKEND="tensorflow") == "tensorflow"
+def test_an_explicit_keras_backend_and_xla_flags_win():
+    assert in_fresh_process("print(keras.backend.backend())", KERAS_BACKEND="tensorflow") == "tensorflow"
+    assert in_fresh_process("print(os.environ['XLA_FLAGS'])", XLA_FLAGS="--xla_cpu_use_thunk_runtime=true") == \
+        "--xla_cpu_use_thunk_runtime=true"
 
 
-def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7):
-    """The same LSTM twice: one free to use a fused kernel, one held to Keras's step-by-step loop."""
-    fused = keras.layers.LSTM(units, return_sequences=return_sequences)
-    looped = keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=False)
-    fused.build((None, steps, features))
+def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7, **options):
+    """The same LSTM twice: one free to use the fast loop, one held to Keras's own step-by-step loop."""
+    fast = keras.layers.LSTM(units, return_sequences=return_sequences, **options)
+    looped = keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=False, **options)
+    fast.build((None, steps, features))
     looped.build((None, steps, features))
     rng = np.random.default_rng(0)
     # Random weights (not Keras's zero bias) so that every gate matters in the comparison.
-    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in fused.get_weights()]
-    fused.set_weights(weights)
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in fast.get_weights()]
+    fast.set_weights(weights)
     looped.set_weights(weights)
-    return fused, looped
+    return fast, looped
 
 
-@torch_only
+def outputs_and_gradients(layer, x):
+    """The layer's outputs, and the gradients of a weighted sum of them for the inputs and every weight."""
+    import jax
+    import jax.numpy as jnp
+
+    def weighted_sum(trainable, inputs):
+        outputs, _ = layer.stateless_call(trainable, non_trainable, inputs)
+        # A different weight per output position, so that each one gets its own gradient.
+        weights = jnp.arange(outputs.size, dtype=jnp.float32).reshape(outputs.shape) / outputs.size
+        return (outputs * weights).sum(), outputs
+
+    trainable = [v.value for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]  # the dropout seed
+    (_, outputs), (d_weights, d_inputs) = jax.value_and_grad(weighted_sum, argnums=(0, 1), has_aux=True)(
+        trainable, jnp.asarray(x))
+    return np.asarray(outputs), [np.asarray(d_inputs)] + [np.asarray(g) for g in d_weights]
+
+
+@jax_only
 @pytest.mark.parametrize("return_sequences", [True, False])
-def test_fused_lstm_matches_keras_loop_in_outputs_and_gradients(return_sequences):
-    import torch
-
-    fused, looped = paired_layers(units=5, return_sequences=return_sequences)
+def test_fast_lstm_matches_keras_loop_in_outputs_and_gradients(return_sequences):
+    fast, looped = paired_layers(units=5, return_sequences=return_sequences)
     x = np.random.default_rng(1).normal(size=(4, 7, 3)).astype("float32")
-    results = []
-    for layer in (fused, looped):
-        inputs = torch.tensor(x, requires_grad=True)
-        outputs = layer(inputs)
-        # A weighted sum, so that each output position gets its own gradient.
-        weights = torch.arange(outputs.numel(), dtype=torch.float32).reshape(outputs.shape) / outputs.numel()
-        grads = torch.autograd.grad((outputs * weights).sum(), [inputs] + [w.value for w in layer.trainable_weights])
-        results.append((outputs.detach().numpy(), [g.numpy() for g in grads]))
-    (out_fused, grads_fused), (out_looped, grads_looped) = results
-    assert out_fused.shape == out_looped.shape == ((4, 7, 5) if return_sequences else (4, 5))
-    np.testing.assert_allclose(out_fused, out_looped, atol=1e-5)
-    for got, expected in zip(grads_fused, grads_looped):
+    out_fast, grads_fast = outputs_and_gradients(fast, x)
+    out_looped, grads_looped = outputs_and_gradients(looped, x)
+    assert out_fast.shape == out_looped.shape == ((4, 7, 5) if return_sequences else (4, 5))
+    np.testing.assert_allclose(out_fast, out_looped, atol=1e-5)
+    assert len(grads_fast) == 4  # inputs, kernel, recurrent kernel, bias
+    for got, expected in zip(grads_fast, grads_looped):
+        assert np.abs(expected).max() > 1e-3  # a real gradient, not zeros on both sides
         np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
-@torch_only
-def test_training_the_workshop_model_goes_through_the_fused_kernel(monkeypatch):
+@jax_only
+def test_the_first_layer_with_one_feature_and_a_long_window_also_matches():
+    fast, looped = paired_layers(units=8, return_sequences=True, features=1, steps=60)
+    x = np.random.default_rng(4).random((6, 60, 1)).astype("float32")
+    (out_fast, grads_fast), (out_looped, grads_looped) = outputs_and_gradients(fast, x), outputs_and_gradients(looped, x)
+    np.testing.assert_allclose(out_fast, out_looped, atol=1e-5)
+    for got, expected in zip(grads_fast, grads_looped):
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
+
+
+@jax_only
+def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
     from utils.model import build_stacked_lstm
 
     calls = []
-    real = backend.fused_lstm
+    real = backend.fast_lstm
 
     def counting(*args, **kwargs):
-        calls.append(args[0].shape)
+        calls.append(tuple(args[0].shape))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(backend, "fused_lstm", counting)
+    monkeypatch.setattr(backend, "fast_lstm", counting)
     model = build_stacked_lstm(window=10, units=4)
     X = np.random.default_rng(2).random((8, 10, 1)).astype("float32")
-    model.fit(X, X[:, -1, 0], epochs=1, batch_size=8, verbose=0)
-    assert len(calls) >= 4  # each of the four LSTM layers, once per batch
-    assert {tuple(shape) for shape in calls} == {(8, 10, 1), (8, 10, 4)}
+    history = model.fit(X, X[:, -1, 0], epochs=2, batch_size=8, verbose=0)
+    # Counted while JAX traces the training step: each of the four LSTM layers at least once.
+    assert len(calls) >= 4
+    assert set(calls) == {(8, 10, 1), (8, 10, 4)}
+    assert np.isfinite(history.history["loss"]).all()
 
 
-@torch_only
-def test_cases_the_kernel_does_not_cover_go_to_keras():
-    import torch
+@jax_only
+def test_cases_the_fast_loop_does_not_cover_go_to_keras(monkeypatch):
+    import jax
+    import jax.numpy as jnp
 
-    x = torch.zeros((2, 5, 3))
-    common = dict(mask=None, bias=torch.zeros(8), activation=keras.activations.tanh,
+    x = jnp.zeros((2, 5, 3))
+    common = dict(mask=None, bias=jnp.zeros(8), activation=keras.activations.tanh,
                   recurrent_activation=keras.activations.sigmoid)
-    assert backend.fused_kernel_applies(x, **common)
-    assert not backend.fused_kernel_applies(x, **{**common, "mask": torch.ones((2, 5), dtype=torch.bool)})
-    assert not backend.fused_kernel_applies(x, **{**common, "bias": None})
-    assert not backend.fused_kernel_applies(x, **{**common, "activation": keras.activations.relu})
-    assert not backend.fused_kernel_applies(x, **common, go_backwards=True)
-    assert not backend.fused_kernel_applies(x.double(), **common)
-    # Not on the CPU (a GPU, say): Keras's own path, which uses cuDNN there.
-    assert not backend.fused_kernel_applies(torch.zeros((2, 5, 3), device="meta"), **common)
+    assert backend.fast_lstm_applies(x, **common)
+    assert not backend.fast_lstm_applies(x, **{**common, "mask": jnp.ones((2, 5), dtype=bool)})
+    assert not backend.fast_lstm_applies(x, **{**common, "bias": None})
+    assert not backend.fast_lstm_applies(x, **{**common, "activation": keras.activations.relu})
+    assert not backend.fast_lstm_applies(x, **common, go_backwards=True)
+    assert not backend.fast_lstm_applies(x, **common, unroll=True)
+    assert not backend.fast_lstm_applies(x.astype(jnp.bfloat16), **common)
+    # On a GPU, Keras's own path, which hands the layer to cuDNN there.
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert not backend.fast_lstm_applies(x, **common)
 
 
-@torch_only
-def test_reversed_layers_still_match_keras_loop():
-    import torch
-
-    fused = keras.layers.LSTM(4, go_backwards=True)
-    looped = keras.layers.LSTM(4, go_backwards=True, use_cudnn=False)
-    for layer in (fused, looped):
-        layer.build((None, 6, 2))
-    looped.set_weights(fused.get_weights())
-    x = torch.tensor(np.random.default_rng(3).normal(size=(3, 6, 2)).astype("float32"))
-    np.testing.assert_allclose(fused(x).detach().numpy(), looped(x).detach().numpy(), atol=1e-6)
+@jax_only
+def test_layers_the_fast_loop_does_not_cover_still_match_keras_loop():
+    x = np.random.default_rng(3).normal(size=(3, 6, 2)).astype("float32")
+    for options in ({"go_backwards": True}, {"activation": "relu"}):
+        fast, looped = paired_layers(units=4, return_sequences=False, features=2, steps=6, **options)
+        np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(looped(x)), atol=1e-6)
 
 
 def test_installing_twice_wraps_once():
     from keras.src import backend as keras_backend
 
     before = keras_backend.lstm
-    backend.use_fused_cpu_lstm()
+    backend.use_fast_cpu_lstm()
     assert keras_backend.lstm is before
 
 
-@torch_only
+@jax_only
 def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch):
     from keras.src import backend as keras_backend
 
     before = keras_backend.lstm
     monkeypatch.setattr(keras, "__version__", "3.99.0")
-    with pytest.warns(UserWarning, match=r"Keras 3\.99\.0: the workshop's fused CPU LSTM was checked on Keras 3\.15\.x only"):
-        assert backend.use_fused_cpu_lstm() is False
+    with pytest.warns(UserWarning, match=r"Keras 3\.99\.0: the workshop's fast CPU LSTM was checked on Keras 3\.15\.x only"):
+        assert backend.use_fast_cpu_lstm() is False
     assert keras_backend.lstm is before

@@ -1,23 +1,32 @@
-"""Which Keras backend trains the models, and the fused LSTM kernel it uses on a CPU.
+"""Which Keras backend trains the models, and the compiled LSTM loop it uses on a CPU.
 
-The notebooks use plain ``keras.layers.LSTM``. How fast that trains depends on
-the kernel underneath. On a GPU every Keras backend hands the layer to cuDNN's
-fused kernel. On a CPU, Keras 3 runs a Python or graph loop over the 60 time
-steps instead, even on PyTorch, whose own fused LSTM kernel (oneDNN) runs on
-CPUs too. Profiling one epoch on the PyTorch backend with that kernel showed
-83-88% of the operator time inside it, so it is the kernel that matters
-(see the README's speed section for the measurements).
+The notebooks use plain ``keras.layers.LSTM``. On a GPU every Keras backend
+hands that layer to cuDNN's fused kernel. On a CPU, Keras 3 runs its own
+step-by-step loop instead, and how fast that goes depends on the backend (the
+README's *Speed* section has the measurements). The fastest we found for this
+model on a small CPU is JAX, with two changes to how one LSTM layer is computed:
+
+* the forward pass is one compiled ``lax.scan`` in which each step does a
+  single matrix product (``h @ recurrent_kernel``) and one fused pass over the
+  four gates; the inputs' product with ``kernel`` is done for all 60 steps at
+  once, before the loop;
+* the gradient is written out (``jax.custom_vjp``): the backward loop only
+  carries the state's gradient from step to step, and the weight gradients are
+  then three large matrix products over all steps, instead of 60 small ones.
 
 So the workshop:
 
-* picks PyTorch as the Keras backend when it is installed and ``KERAS_BACKEND``
-  is not set (an explicit setting always wins), and
-* routes an LSTM layer to PyTorch's fused kernel when it runs on the CPU with
-  the settings that kernel computes (tanh and sigmoid, a bias, no mask, not
-  reversed, not unrolled). Anything else, including every layer on a GPU, goes
-  to Keras's own code unchanged, so a GPU still gets cuDNN.
+* picks JAX as the Keras backend when it is installed and ``KERAS_BACKEND``
+  is not set (an explicit setting always wins), with XLA on one CPU thread
+  unless ``XLA_FLAGS`` says otherwise (a second thread made this model slower,
+  not faster, in our measurements, and one thread per notebook lets two
+  notebooks share a two-core machine), and
+* routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on the CPU with the settings
+  the loop computes (tanh and sigmoid, a bias, no mask, not reversed, not
+  unrolled, float32). Anything else, including every layer on a GPU, goes to
+  Keras's own code unchanged, so a GPU still gets cuDNN.
 
-Keras offers no public switch for this, so :func:`use_fused_cpu_lstm` wraps
+Keras offers no public switch for this, so :func:`use_fast_cpu_lstm` wraps
 ``keras.src.backend.lstm``, the hook that ``keras.layers.LSTM`` already calls
 to ask a backend for a fused kernel. ``tests/test_backend.py`` checks that the
 wrapped layer gives the same outputs and gradients as Keras's own loop.
@@ -31,15 +40,18 @@ import sys
 import warnings
 
 BACKEND_VARIABLE = "KERAS_BACKEND"
-FAST_CPU_BACKEND = "torch"
+FAST_CPU_BACKEND = "jax"
+XLA_FLAGS_VARIABLE = "XLA_FLAGS"
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 # The hook below is internal to Keras; it is used only on the versions it was checked on.
 CHECKED_KERAS_VERSIONS = ("3.15.",)
 
 
 def choose_backend() -> str:
-    """Default ``KERAS_BACKEND`` to PyTorch when it is installed; return the backend Keras will use.
+    """Default ``KERAS_BACKEND`` to JAX (one CPU thread) when it is installed; return the backend Keras will use.
 
-    Must run before Keras is first imported: Keras reads the variable once.
+    Must run before Keras is first imported: Keras reads the variable once,
+    and XLA reads its flags when JAX starts.
     """
     if "keras" in sys.modules:
         import keras
@@ -47,6 +59,8 @@ def choose_backend() -> str:
         return keras.backend.backend()
     if BACKEND_VARIABLE not in os.environ and importlib.util.find_spec(FAST_CPU_BACKEND) is not None:
         os.environ[BACKEND_VARIABLE] = FAST_CPU_BACKEND
+    if os.environ.get(BACKEND_VARIABLE) == FAST_CPU_BACKEND:
+        os.environ.setdefault(XLA_FLAGS_VARIABLE, ONE_THREAD_XLA_FLAGS)
     return os.environ.get(BACKEND_VARIABLE, "tensorflow")
 
 
@@ -81,20 +95,19 @@ def quiet_tensorflow_import(any_backend: bool = False) -> None:
 
 
 def load_keras():
-    """Import Keras on the chosen backend, quietly, with the fused CPU LSTM in place; return the module."""
+    """Import Keras on the chosen backend, quietly, with the fast CPU LSTM in place; return the module."""
     choose_backend()
     quiet_tensorflow_import()
     import keras
 
-    use_fused_cpu_lstm()
+    use_fast_cpu_lstm()
     return keras
 
 
-def use_fused_cpu_lstm() -> bool:
-    """Send CPU LSTM layers on the PyTorch backend to PyTorch's fused kernel; True when it is in place.
+def use_fast_cpu_lstm() -> bool:
+    """Send CPU LSTM layers on the JAX backend to :func:`utils.jax_lstm.lstm_time_major`; True when it is in place.
 
-    Does nothing on other backends (TensorFlow and JAX have no fused CPU
-    LSTM kernel that Keras can reach) and nothing if already done.
+    Does nothing on other backends and nothing if already done.
     """
     import keras
     from keras.src import backend as keras_backend
@@ -102,64 +115,57 @@ def use_fused_cpu_lstm() -> bool:
     if keras.backend.backend() != FAST_CPU_BACKEND:
         return False
     if not keras.__version__.startswith(CHECKED_KERAS_VERSIONS):
-        warnings.warn(f"Keras {keras.__version__}: the workshop's fused CPU LSTM was checked on Keras "
+        warnings.warn(f"Keras {keras.__version__}: the workshop's fast CPU LSTM was checked on Keras "
                       f"{', '.join(v + 'x' for v in CHECKED_KERAS_VERSIONS)} only, so Keras's own LSTM code runs "
                       "(correct, but slower on a CPU); requirements.txt pins the checked version", stacklevel=2)
         return False
-    if not getattr(keras_backend.lstm, "fused_cpu_lstm", False):
-        keras_backend.lstm = _with_fused_cpu_lstm(keras_backend.lstm)
+    if not getattr(keras_backend.lstm, "fast_cpu_lstm", False):
+        keras_backend.lstm = _with_fast_cpu_lstm(keras_backend.lstm)
     return True
 
 
-def _with_fused_cpu_lstm(keras_lstm):
-    """Wrap Keras's backend LSTM so that the CPU cases the fused kernel covers go to it."""
+def _with_fast_cpu_lstm(keras_lstm):
+    """Wrap Keras's backend LSTM so that the CPU cases the fast loop covers go to it."""
 
     def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
-             recurrent_activation, return_sequences=False, go_backwards=False, unroll=False, batch_first=True):
-        if fused_kernel_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards, unroll, batch_first):
-            return fused_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences)
+             recurrent_activation, return_sequences=False, go_backwards=False, unroll=False):
+        if fast_lstm_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards, unroll):
+            return fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences)
         return keras_lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
                           recurrent_activation, return_sequences=return_sequences, go_backwards=go_backwards,
-                          unroll=unroll, batch_first=batch_first)
+                          unroll=unroll)
 
-    lstm.fused_cpu_lstm = True
+    lstm.fast_cpu_lstm = True
     return lstm
 
 
-def fused_kernel_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards=False, unroll=False,
-                         batch_first=True) -> bool:
-    """True when PyTorch's fused CPU kernel computes exactly what Keras's LSTM would."""
-    import torch
+def fast_lstm_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards=False,
+                      unroll=False) -> bool:
+    """True when :func:`utils.jax_lstm.lstm_time_major` computes exactly what Keras's LSTM would, on a CPU."""
+    import jax
+    import jax.numpy as jnp
     from keras import activations, ops
 
     return (
-        getattr(getattr(inputs, "device", None), "type", None) == "cpu"
-        and inputs.dtype == torch.float32
+        jax.default_backend() == "cpu"
+        and inputs.dtype == jnp.float32
         and mask is None
         and bias is not None
-        and activation in (activations.tanh, ops.tanh, torch.tanh)
-        and recurrent_activation in (activations.sigmoid, ops.sigmoid, torch.sigmoid)
+        and activation in (activations.tanh, ops.tanh, jnp.tanh)
+        and recurrent_activation in (activations.sigmoid, ops.sigmoid, jax.nn.sigmoid)
         and not go_backwards
         and not unroll
-        and batch_first
-        # Tracing (torch.compile, ONNX export) needs Keras's traceable loop.
-        and not torch.jit.is_tracing()
-        and not torch.compiler.is_compiling()
     )
 
 
-def fused_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences):
-    """One LSTM layer in PyTorch's fused kernel, with Keras's weights; returns what Keras's backend LSTM returns."""
-    import torch
-    from keras.src.backend.torch.core import convert_to_tensor
+def fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences):
+    """One LSTM layer with Keras's weights, batch first; returns what Keras's backend LSTM returns."""
+    import jax.numpy as jnp
 
-    kernel, recurrent_kernel, bias = (convert_to_tensor(w) for w in (kernel, recurrent_kernel, bias))
-    # Both libraries order the gates input, forget, cell, output; PyTorch keeps
-    # each matrix transposed and splits the bias in two, so one half is zero.
-    weights = [kernel.T.contiguous(), recurrent_kernel.T.contiguous(), bias, torch.zeros_like(bias)]
-    state = tuple(convert_to_tensor(s).unsqueeze(0) for s in (initial_state_h, initial_state_c))
-    outputs, h, c = torch.lstm(inputs, state, weights, True, 1, 0.0, torch.is_grad_enabled(), False, True)
-    last_output = outputs[:, -1]
-    if not return_sequences:
-        outputs = last_output.unsqueeze(1)
-    return last_output, outputs, [h.squeeze(0), c.squeeze(0)]
+    from .jax_lstm import lstm_time_major
+
+    time_major = jnp.swapaxes(jnp.asarray(inputs), 0, 1)
+    states, last_h, last_c = lstm_time_major(
+        time_major, *(jnp.asarray(a) for a in (initial_state_h, initial_state_c, kernel, recurrent_kernel, bias)))
+    outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
+    return last_h, outputs, [last_h, last_c]
