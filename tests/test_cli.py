@@ -88,3 +88,11 @@ def test_data_check(shipped_data, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path / "missing"))
     assert main(["data", "check"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_notebooks_cpus_must_be_cpu_numbers(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["notebooks", "--cpus", "0,one"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'0,one': give CPU numbers separated by commas, e.g. 0,1" in err

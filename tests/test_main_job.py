@@ -69,7 +69,8 @@ def test_a_failed_lane_is_named_after_the_others_finish(monkeypatch):
     class FakeChild:
         def __init__(self, command, **kwargs):
             self.names = [command[i + 1] for i, word in enumerate(command) if word == "--only"]
-            started.append((self.names, kwargs["env"]["OMP_NUM_THREADS"]))
+            cpus = command[command.index("--cpus") + 1]
+            started.append((self.names, cpus, kwargs["env"]["OMP_NUM_THREADS"]))
             self.stdout = io.BytesIO(b"error: something broke\n" if "Activity9.02" in self.names else b"")
 
         def wait(self):
@@ -77,6 +78,29 @@ def test_a_failed_lane_is_named_after_the_others_finish(monkeypatch):
 
     monkeypatch.setattr(main_job.subprocess, "Popen", FakeChild)
     monkeypatch.setattr(main_job.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(main_job.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     with pytest.raises(DataError, match=r"the lane Activity9.01 -> Activity9.02 failed"):
         main_job.run_notebooks(["Exercise9.01", "Activity9.01", "Activity9.02"], jobs=2, table=False)
-    assert sorted(started) == [(["Activity9.01", "Activity9.02"], "1"), (["Exercise9.01"], "1")]
+    # Each lane on its own CPU, with one thread.
+    assert sorted(names for names, _, _ in started) == [["Activity9.01", "Activity9.02"], ["Exercise9.01"]]
+    assert sorted(cpus for _, cpus, _ in started) == ["0", "1"]
+    assert {threads for _, _, threads in started} == {"1"}
+
+
+def test_cpu_shares_split_the_allowed_cpus_or_pin_nothing(monkeypatch):
+    monkeypatch.setattr(main_job.os, "sched_getaffinity", lambda pid: {4, 5, 6, 7}, raising=False)
+    assert main_job.cpu_shares(2) == [{4, 5}, {6, 7}]
+    assert main_job.cpu_shares(3) == [{4}, {5}, {6}]  # the fourth CPU is left to the rest of the machine
+    assert main_job.cpu_shares(5) == [None] * 5  # fewer CPUs than lanes: no pinning
+    monkeypatch.delattr(main_job.os, "sched_getaffinity", raising=False)
+    assert main_job.cpu_shares(2) == [None, None]  # no affinity call on this system
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_pinning_to_cpus_this_machine_lacks_is_a_clear_error():
+    import os
+
+    before = os.sched_getaffinity(0)
+    with pytest.raises(DataError, match=r"--cpus 4096: cannot run on these CPUs here"):
+        main_job.pin_to({4096})
+    assert os.sched_getaffinity(0) == before

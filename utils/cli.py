@@ -91,9 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
                                 "2 or more cores, else 1)")
     notebooks.add_argument("--no-table", dest="table", action="store_false",
                            help="do not rebuild the results table and figure afterwards")
+    notebooks.add_argument("--cpus", type=_cpu_list, help="run on these CPUs only, e.g. 0,1 (the main job gives each "
+                                                          "lane its own)")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
     return parser
+
+
+def _cpu_list(text: str) -> set[int]:
+    """``0,1`` -> {0, 1}; anything else is a usage error naming the option."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: give CPU numbers separated by commas, e.g. 0,1")
+    return {int(part) for part in parts}
 
 
 def default_jobs() -> int:
@@ -120,7 +130,7 @@ def main(argv=None) -> int:
         if args.command == "notebooks":
             from .notebooks import run_notebooks
 
-            return run_notebooks(args.only, jobs=args.jobs, table=args.table)
+            return run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
         if args.command == "table":
             from .report import draw_readme_figure, refresh_results_table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -60,9 +61,14 @@ def lanes(names: list[str]) -> list[list[str]]:
     return list(by_ticker.values())
 
 
-def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = True) -> int:
-    """Run the notebooks (``jobs`` tickers side by side), then rebuild the table and figure; stop at the first failure."""
+def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = True, cpus: set[int] | None = None) -> int:
+    """Run the notebooks (``jobs`` tickers side by side), then rebuild the table and figure; stop at the first failure.
+
+    ``cpus``: run this process, and the kernels it starts, on these CPUs only.
+    """
     names = selected_notebooks(only)
+    if cpus:
+        pin_to(cpus)
     groups = lanes(names)
     if jobs > 1 and len(groups) > 1:
         run_lanes(groups, jobs)
@@ -106,30 +112,62 @@ def refresh_table_and_figure() -> None:
         print(f"results table and figure not refreshed: {exc}", file=sys.stderr)
 
 
-def run_lanes(groups: list[list[str]], jobs: int) -> None:
-    """Run up to ``jobs`` lanes at once, each in its own process with its share of the CPU cores.
+def pin_to(cpus: set[int]) -> None:
+    """Run this process (and the kernels it starts, which inherit it) on ``cpus`` only."""
+    try:
+        os.sched_setaffinity(0, cpus)
+    except (AttributeError, OSError, ValueError) as exc:
+        raise DataError(f"--cpus {','.join(map(str, sorted(cpus)))}: cannot run on these CPUs here ({exc})") from None
 
-    Each process gets ``cores // jobs`` threads: two processes that each
-    spread their small matrix products over every core wait on each other at
-    every step and run several times slower than one alone.
+
+def cpu_shares(jobs: int) -> list[set[int] | None]:
+    """The CPUs this process may use, split into ``jobs`` equal shares, one per running lane.
+
+    JAX sizes its thread pool by the CPUs a process may run on, whatever
+    ``XLA_FLAGS`` says, and its maintainers name CPU affinity as the way to
+    limit it. Unpinned, two lanes on two cores each kept two threads busy and
+    trained slower than pinned ones (see the README's *Speed* section). Where
+    the system has no affinity call (macOS) or fewer CPUs than lanes, lanes
+    are not pinned.
     """
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    share = len(cpus) // jobs
+    if share == 0:
+        return [None] * jobs
+    return [set(cpus[lane * share:(lane + 1) * share]) for lane in range(jobs)]
+
+
+def run_lanes(groups: list[list[str]], jobs: int) -> None:
+    """Run up to ``jobs`` lanes at once, each in its own process on its own share of the CPUs.
+
+    Two processes that each spread their small matrix products over every
+    core wait on each other at every step and run several times slower than
+    one alone, so each lane gets its own CPUs (and as many threads).
+    """
+    shares = queue.Queue()  # a lane takes a share of the CPUs and hands it back when done
+    for share in cpu_shares(jobs):
+        shares.put(share)
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     start = time.perf_counter()
-    print(f"running {len(groups)} lanes, {jobs} at a time, {threads} thread(s) each: "
+    print(f"running {len(groups)} lanes, {jobs} at a time, {threads} core(s) each: "
           + "; ".join(" -> ".join(group) for group in groups), file=sys.stderr, flush=True)
     failed = []
-    slots = threading.Semaphore(jobs)  # at most `jobs` lanes run at once
 
     def run(group):
-        with slots:
+        share = shares.get()
+        try:
             command = [sys.executable, "-m", "utils", "notebooks", "--no-table"]
             for name in group:
                 command += ["--only", name]
+            if share:
+                command += ["--cpus", ",".join(map(str, sorted(share)))]
+            env = {**os.environ, "OMP_NUM_THREADS": str(len(share) if share else threads)}
             child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             relay(NOTEBOOKS[group[0]][0], child.stdout)
             if child.wait() != 0:
                 failed.append(" -> ".join(group))
+        finally:
+            shares.put(share)
 
     workers = [threading.Thread(target=run, args=(group,)) for group in groups]
     for worker in workers:
