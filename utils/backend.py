@@ -17,10 +17,9 @@ model on a small CPU is JAX, with two changes to how one LSTM layer is computed:
 So the workshop:
 
 * picks JAX as the Keras backend when it is installed and ``KERAS_BACKEND``
-  is not set (an explicit setting always wins), with XLA on one CPU thread
-  unless ``XLA_FLAGS`` says otherwise (a second thread made this model slower,
-  not faster, in our measurements, and one thread per notebook lets two
-  notebooks share a two-core machine), and
+  is not set (an explicit setting always wins), with XLA's matrix products
+  on one thread unless ``XLA_FLAGS`` says otherwise (splitting these small
+  products over two threads made training slower, not faster, when measured), and
 * routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on the CPU with the settings
   the loop computes (tanh and sigmoid, a bias, no mask, not reversed, not
   unrolled, float32). Anything else, including every layer on a GPU, goes to
@@ -48,7 +47,7 @@ CHECKED_KERAS_VERSIONS = ("3.15.",)
 
 
 def choose_backend() -> str:
-    """Default ``KERAS_BACKEND`` to JAX (one CPU thread) when it is installed; return the backend Keras will use.
+    """Default ``KERAS_BACKEND`` to JAX when it is installed; return the backend Keras will use.
 
     Must run before Keras is first imported: Keras reads the variable once,
     and XLA reads its flags when JAX starts.
