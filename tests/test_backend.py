@@ -161,3 +161,43 @@ def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch):
     with pytest.warns(UserWarning, match=r"Keras 3\.99\.0: the workshop's fast CPU LSTM was checked on Keras 3\.15\.x only"):
         assert backend.use_fast_cpu_lstm() is False
     assert keras_backend.lstm is before
+
+
+@jax_only
+def test_hand_written_gradient_equals_jax_autodiff_including_initial_states():
+    """Against JAX's own derivative of a plain step-by-step LSTM, for all six inputs (h0 and c0 too)."""
+    import jax
+    import jax.numpy as jnp
+
+    from utils.jax_lstm import lstm_time_major
+
+    def reference(inputs, h0, c0, kernel, recurrent_kernel, bias):
+        def step(state, x_t):
+            h, c = state
+            i, f, g, o = jnp.split(x_t @ kernel + h @ recurrent_kernel + bias, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), h
+
+        (h, c), hs = jax.lax.scan(step, (h0, c0), inputs)
+        return hs, h, c
+
+    rng = np.random.default_rng(5)
+    steps, batch, features, units = 9, 3, 2, 4
+    shapes = [(steps, batch, features), (batch, units), (batch, units), (features, 4 * units), (units, 4 * units),
+              (4 * units,)]
+    args = [jnp.asarray(rng.normal(scale=0.5, size=shape).astype("float32")) for shape in shapes]
+
+    def loss(fn):
+        def weighted(*a):
+            hs, h, c = fn(*a)
+            # Every output counts, each with its own weight: the sequence, the last h and the last c.
+            return (hs * jnp.linspace(0.1, 1.0, hs.size).reshape(hs.shape)).sum() + (h * 0.3).sum() + (c * 0.7).sum()
+        return weighted
+
+    for got, expected in zip(lstm_time_major(*args), reference(*args)):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    grads = jax.grad(loss(lstm_time_major), argnums=tuple(range(6)))(*args)
+    expected = jax.grad(loss(reference), argnums=tuple(range(6)))(*args)
+    for name, got, want in zip(["inputs", "h0", "c0", "kernel", "recurrent_kernel", "bias"], grads, expected):
+        np.testing.assert_allclose(got, want, atol=1e-4, err_msg=name)
