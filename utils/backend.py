@@ -37,11 +37,13 @@ import importlib.util
 import os
 import sys
 import warnings
+from pathlib import Path
 
 BACKEND_VARIABLE = "KERAS_BACKEND"
 FAST_CPU_BACKEND = "jax"
 XLA_FLAGS_VARIABLE = "XLA_FLAGS"
 ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+COMPILE_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 # The hook below is internal to Keras; it is used only on the versions it was checked on.
 CHECKED_KERAS_VERSIONS = ("3.15.",)
 
@@ -60,7 +62,17 @@ def choose_backend() -> str:
         os.environ[BACKEND_VARIABLE] = FAST_CPU_BACKEND
     if os.environ.get(BACKEND_VARIABLE) == FAST_CPU_BACKEND:
         os.environ.setdefault(XLA_FLAGS_VARIABLE, ONE_THREAD_XLA_FLAGS)
+        # Keep XLA's compiled code on disk, so that running a notebook again, or a model of the same
+        # shape (the tests build many), skips a compile of several seconds. JAX's own cache;
+        # by default it keeps only compiles over a second long, we keep them all.
+        os.environ.setdefault(COMPILE_CACHE_VARIABLE, str(compile_cache_folder()))
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     return os.environ.get(BACKEND_VARIABLE, "tensorflow")
+
+
+def compile_cache_folder() -> Path:
+    """Where JAX keeps the workshop's compiled code: the user's cache folder (``XDG_CACHE_HOME``, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lstm-stock-workshop" / "jax"
 
 
 def quiet_tensorflow_import(any_backend: bool = False) -> None:
