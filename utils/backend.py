@@ -11,8 +11,9 @@ model on a small CPU is JAX, with two changes to how one LSTM layer is computed:
   four gates; the inputs' product with ``kernel`` is done for all 60 steps at
   once, before the loop;
 * the gradient is written out (``jax.custom_vjp``): the backward loop only
-  carries the state's gradient from step to step, and the weight gradients are
-  then three large matrix products over all steps, instead of 60 small ones.
+  carries the state's gradient from step to step, and the weight and input
+  gradients are then three large matrix products over all steps (the gradient
+  JAX would derive itself does the weights' share in 60 small ones inside the loop).
 
 So the workshop:
 
@@ -20,9 +21,9 @@ So the workshop:
   is not set (an explicit setting always wins), with XLA's matrix products
   on one thread unless ``XLA_FLAGS`` says otherwise (splitting these small
   products over two threads made training slower, not faster, when measured), and
-* routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on the CPU with the settings
-  the loop computes (tanh and sigmoid, a bias, no mask, not reversed, not
-  unrolled, float32). Anything else, including every layer on a GPU, goes to
+* routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on
+  the CPU with the settings the loop computes (tanh and sigmoid, a bias, no
+  mask, not reversed, not unrolled, float32). Anything else, including every layer on a GPU, goes to
   Keras's own code unchanged, so a GPU still gets cuDNN.
 
 Keras offers no public switch for this, so :func:`use_fast_cpu_lstm` wraps
