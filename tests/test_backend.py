@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +209,49 @@ def test_hand_written_gradient_equals_jax_autodiff_including_initial_states():
     expected = jax.grad(loss(reference), argnums=tuple(range(6)))(*args)
     for name, got, want in zip(["inputs", "h0", "c0", "kernel", "recurrent_kernel", "bias"], grads, expected):
         np.testing.assert_allclose(got, want, atol=1e-4, err_msg=name)
+
+
+MALLOC_PROBE = """
+import ctypes, ctypes.util, json
+import utils.backend as backend
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+size = 64 * 2**20
+def mapped_while_held():
+    block = libc.malloc(size)
+    mapped = libc.mallinfo2().hblkhd
+    libc.free(block)
+    return mapped
+before = mapped_while_held()
+agreed = backend.reuse_freed_memory()
+after = mapped_while_held()
+print(json.dumps([before, agreed, after, libc.mallinfo2().arena]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="the setting is glibc's")
+def test_freed_scratch_memory_stays_in_the_process_for_reuse():
+    """A 64 MB block (XLA's scratch at 100 units is of that order) comes from the heap and stays there once freed."""
+
+    done = subprocess.run([sys.executable, "-c", MALLOC_PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
+    before, agreed, after, heap = json.loads(done.stdout.strip().splitlines()[-1])
+    size = 64 * 2**20
+    assert before >= size, "by default glibc maps a block this large from the OS (the cost being avoided)"
+    assert agreed is True
+    assert after < size, "after reuse_freed_memory the block should come from the heap"
+    assert heap >= size, "the freed block should stay in the process's heap"
+
+
+def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
+    calls = []
+    monkeypatch.setattr(backend, "reuse_freed_memory", lambda: calls.append("set") or True)
+    monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: True)
+    backend.load_keras()
+    monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: False)
+    backend.load_keras()
+    assert calls == ["set"]
