@@ -28,7 +28,7 @@ So the workshop:
 * asks glibc's malloc to keep freed memory for reuse (:func:`reuse_freed_memory`),
   so that XLA's per-step scratch buffers do not cost fresh pages every step.
 
-Keras offers no public switch for this, so :func:`use_fast_cpu_lstm` wraps
+Keras offers no public switch for the routing, so :func:`use_fast_cpu_lstm` wraps
 ``keras.src.backend.lstm``, the hook that ``keras.layers.LSTM`` already calls
 to ask a backend for a fused kernel. ``tests/test_backend.py`` checks that the
 wrapped layer gives the same outputs and gradients as Keras's own loop.
