@@ -247,6 +247,13 @@ def test_freed_scratch_memory_stays_in_the_process_for_reuse():
     assert heap >= size, "the freed block should stay in the process's heap"
 
 
+@pytest.mark.parametrize("variable, value", [("MALLOC_TRIM_THRESHOLD_", "131072"),
+                                             ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")])
+def test_an_explicit_malloc_setting_wins(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    assert backend.reuse_freed_memory() is False
+
+
 def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
     calls = []
     monkeypatch.setattr(backend, "reuse_freed_memory", lambda: calls.append("set") or True)

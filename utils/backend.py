@@ -54,6 +54,7 @@ COMPILE_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 # from the heap rather than from the OS, and up to the second of freed heap stays with the process.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 HEAP_BLOCK_LIMIT_BYTES, KEPT_FREE_HEAP_BYTES = 256 * 2**20, 512 * 2**20
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # The hook below is internal to Keras; it is used only on the versions it was checked on.
 CHECKED_KERAS_VERSIONS = ("3.15.",)
 
@@ -134,9 +135,12 @@ def reuse_freed_memory() -> bool:
     back to the OS when they are freed, so each step paid for mapping and
     zeroing new pages: a quarter of the CPU time at 100 units, per ``perf``.
     Raising both thresholds keeps that memory in the process for the next
-    step. Other C libraries are left alone.
+    step. Other C libraries are left alone, and so is a process whose
+    environment already sets glibc's malloc (an explicit setting wins).
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    if any(name in os.environ for name in MALLOC_VARIABLES) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     return bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_LIMIT_BYTES)
