@@ -47,5 +47,5 @@ def make_prices(tmp_path):
 def shipped_data() -> Path:
     folder = data_dir()
     if not (folder / "GOOG_train.csv").is_file():
-        pytest.skip(f"the workshop's data files are not in {folder} (set WORKSHOP_DATA_DIR)")
+        pytest.fail(f"the workshop's data files are not in {folder}: they are committed in data/; is WORKSHOP_DATA_DIR wrong?")
     return folder

@@ -31,6 +31,18 @@ def test_data_readme_documents_the_checksums_the_loader_checks():
         assert re.search(rf"{re.escape(name)}.*{digest}", readme), f"data/README.md lacks {name}'s SHA-256"
 
 
+def test_committed_files_match_the_checksums_documented_in_the_data_readme():
+    # Read the digests from the README's table itself, so the page, the files and the loader must all agree.
+    readme = (REPO_ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `(\w+_(?:train|test)\.csv)` \|.*\| `([0-9a-f]{64})` \|$", readme, flags=re.M))
+    assert set(documented) == {"GOOG_train.csv", "GOOG_test.csv", "AMZN_train.csv", "AMZN_test.csv"}
+    for name, digest in documented.items():
+        path = REPO_ROOT / "data" / name
+        assert path.is_file(), f"data/{name} is not in the repository"
+        assert sha256_of(path) == digest, f"data/{name} differs from its documented SHA-256"
+        assert DOCUMENTED_SHA256[name] == digest
+
+
 def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
     assert data_dir() == tmp_path
