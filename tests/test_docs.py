@@ -10,6 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from utils.data import REPO_ROOT
+from utils.evaluation import BEATS_NAIVE_BELOW, WORSE_THAN_NAIVE_ABOVE, naive_comparison
 
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 PARSER = MarkdownIt("commonmark").enable("table")
@@ -67,6 +68,14 @@ def test_the_pages_exist_and_link_each_other():
                          ids=[f"{page.name}->{target}" for page, target in relative_links()])
 def test_relative_link_leads_somewhere(page, target):
     assert broken(page, target) is None, broken(page, target)
+
+
+def test_evaluation_page_states_the_verdict_rule_as_the_code_does():
+    page = (REPO_ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    rows = {f"| below {BEATS_NAIVE_BELOW:.2f} | {naive_comparison(0.5)} |",
+            f"| {BEATS_NAIVE_BELOW:.2f} to {WORSE_THAN_NAIVE_ABOVE:.2f} | {naive_comparison(1.0)} |",
+            f"| above {WORSE_THAN_NAIVE_ABOVE:.2f} | {naive_comparison(1.5)} |"}
+    assert rows <= set(page.splitlines())
 
 
 def test_a_broken_link_and_a_missing_anchor_are_caught(tmp_path):
