@@ -30,5 +30,6 @@ notebooks: install
 table: install
 	$(BIN)/python -m utils table
 
+# Not echoed, so that the benchmark's host line (CPU, caches, threads) is the first line printed.
 benchmark: install
-	$(BIN)/python benchmarks/train_speed.py --epochs 8 --units 50 100 --repeats 3
+	@$(BIN)/python benchmarks/train_speed.py --epochs 8 --units 50 100 --repeats 3

@@ -19,7 +19,8 @@ calls, each compiled once beforehand), with batch 32 and 60 steps:
   arithmetic rate that implies (counted multiply-adds of the matrix products
   only).
 
-No Keras is involved: this is the loop the Keras layers are routed to.
+The first line is the host line (``benchmarks/host.py``), with the XLA flags
+in force. No Keras is involved: this is the loop the Keras layers are routed to.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from host import host_line  # noqa: E402
 
 from utils.backend import choose_backend, reuse_freed_memory  # noqa: E402
 
@@ -113,6 +116,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, nargs="+", default=[50, 100])
     parser.add_argument("--repeats", type=int, default=100, help="timed calls of each part (default 100)")
     args = parser.parse_args()
+    print(host_line())
     print(f"jax {jax.__version__}, {jax.default_backend()}; batch {BATCH}, {STEPS} steps, {args.repeats} calls each")
     print(f"{'units':>5}  {'part':<14} {'median ms':>9} {'fastest':>8}  note")
     for units in args.units:

@@ -13,7 +13,8 @@ because a process can load Keras on one backend only:
 * ``project``: ``utils.model.build_stacked_lstm`` on the backend ``utils``
   chooses (JAX, with its compiled LSTM loop on a CPU; see utils/backend.py).
 
-It prints one row per (path, units): the first epoch (which includes tracing
+It prints the host line first (``benchmarks/host.py``: CPU, AVX2/AVX-512, L2
+and L3, thread settings), then one row per (path, units): the first epoch (which includes tracing
 and start-up), the median seconds per epoch after the first, the speed-up over
 the plain code, the final training loss and the January RMSE in dollars.
 With ``--repeats N`` the two paths take turns N times, and the seconds per
@@ -27,25 +28,16 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from host import host_line
+
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ("plain", "project")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def plain_chapter_model(keras, window: int, units: int):
@@ -141,8 +133,8 @@ def main() -> None:
         print(json.dumps(measure(args.worker, args.units[0], args.epochs, args.ticker)))
         return
 
-    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; {versions()}; "
-          f"{args.ticker}, {args.epochs} epochs, batch 32, seed 1, {args.repeats} run(s) of each path")
+    print(host_line())
+    print(f"{versions()}; {args.ticker}, {args.epochs} epochs, batch 32, seed 1, {args.repeats} run(s) of each path")
     print(f"{'path':9}{'backend':>12}{'units':>6}{'first epoch s':>15}{'s/epoch':>9}{'range':>13}{'speed-up':>10}"
           f"{'loss':>10}{'RMSE $':>9}")
     for units in args.units:

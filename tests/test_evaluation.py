@@ -13,6 +13,7 @@ from utils.evaluation import (
     forecast_summary,
     free_running_forecast,
     lag_diagnostic,
+    naive_comparison,
     naive_forecast,
     verdict,
 )
@@ -93,4 +94,39 @@ def test_summary_and_verdict_report_the_baseline():
     assert summary["rmse_ratio"] == pytest.approx(summary["rmse"] / summary["naive_rmse"])
     assert {"mae", "mape", "naive_mae", "naive_mape", "free_running_rmse", "direction_accuracy"} <= set(summary)
     assert "beats the naive forecast" in verdict(summary)
-    assert "worse than simply repeating" in verdict(forecast_summary(real, [20.0, 0.0, 20.0], naive, [1, 1, 1]))
+    assert naive_comparison(summary["rmse_ratio"]) in verdict(summary)
+    assert "does worse" in verdict(forecast_summary(real, [20.0, 0.0, 20.0], naive, [1, 1, 1]))
+
+
+@pytest.mark.parametrize(("ratio", "phrase"), [
+    (0.9449, "beats"),
+    (0.9451, "about as well"),  # shown as 0.95: judged as shown
+    (0.95, "about as well"),
+    (1.0, "about as well"),
+    (1.02, "about as well"),
+    (1.05, "about as well"),
+    (1.0549, "about as well"),  # shown as 1.05
+    (1.0551, "does worse"),
+    (1.92, "does worse"),
+])
+def test_naive_comparison_boundaries(ratio, phrase):
+    assert phrase in naive_comparison(ratio)
+
+
+@pytest.mark.parametrize("ratio", [float("nan"), float("inf"), -0.5])
+def test_naive_comparison_rejects_a_ratio_that_is_not_one(ratio):
+    with pytest.raises(ValueError, match="RMSE ratio"):
+        naive_comparison(ratio)
+
+
+@pytest.mark.parametrize("ratio", [0.97, 1.03])
+def test_cli_report_uses_the_same_rule(ratio):
+    # A ratio just under 1 is "about as well", not "beats", in the CLI's report as in the notebooks.
+    from utils.cli import format_report
+
+    result = {"ticker": "GOOG", "units": 50, "dropout": 0.0, "epochs": 100, "window": 60, "seed": 1,
+              "fit_seconds": 80.0, "rmse": 18.0 * ratio, "mae": 14.0, "mape": 1.3, "naive_rmse": 18.0,
+              "naive_mae": 14.0, "naive_mape": 1.3, "free_running_rmse": 27.0, "rmse_ratio": ratio}
+    report = format_report(result)
+    assert f"= {ratio:.2f}: the model {naive_comparison(ratio)}" in report
+    assert "beats" not in report

@@ -1,10 +1,13 @@
 """Shared helpers for the LSTM stock-price workshop.
 
-One job per module: ``backend`` (the Keras backend and its fast CPU LSTM),
-``data`` (load and validate prices), ``features`` (scaling and windows),
-``model`` (the stacked LSTM), ``training`` (seeds, epochs, fit, predict),
-``evaluation`` (baseline and metrics), ``plots``, ``results`` (saved
-predictions) and ``pipeline`` (all steps, for the CLI).
+One job per module: ``backend`` (which Keras backend trains, and its fast CPU
+LSTM hook), ``jax_lstm`` (that compiled LSTM loop), ``data`` (load and
+validate prices), ``features`` (scaling and windows), ``model`` (the stacked
+LSTM), ``training`` (seeds, epochs, fit, predict), ``evaluation`` (baseline,
+metrics and the verdict rule), ``plots``, ``results`` (saved predictions),
+``pipeline`` (all steps, for the CLI), ``report`` (data check, results table,
+README figure), ``notebooks`` (the main job), ``download`` (optional yfinance
+download), ``display`` and ``cli`` (``python -m utils``).
 """
 
 import os
@@ -15,5 +18,5 @@ from .backend import choose_backend
 # learners and for nbval's output comparison; real errors still come through.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# Before anything imports Keras: PyTorch unless KERAS_BACKEND says otherwise.
+# Before anything imports Keras, which reads its backend once: see choose_backend for the rule.
 choose_backend()

@@ -2,8 +2,8 @@
 
 The notebooks use plain ``keras.layers.LSTM``. On a GPU every Keras backend
 hands that layer to cuDNN's fused kernel. On a CPU, Keras 3 runs its own
-step-by-step loop instead, and how fast that goes depends on the backend (the
-README's *Speed* section has the measurements). The fastest we found for this
+step-by-step loop instead, and how fast that goes depends on the backend
+(docs/speed.md has the measurements). The fastest we found for this
 model on a small CPU is JAX, with two changes to how one LSTM layer is computed:
 
 * the forward pass is one compiled ``lax.scan`` in which each step does a

@@ -207,6 +207,8 @@ def seed_spread(runs: list[dict]) -> dict:
 
 
 def format_report(result: dict) -> str:
+    from .evaluation import naive_comparison
+
     seeds = result["seed"]
     lines = [
         f"{result['ticker']}: {result['units']} units, dropout {result['dropout']:g}, {result['epochs']} epochs, "
@@ -216,8 +218,7 @@ def format_report(result: dict) -> str:
         f"{'LSTM one-step':16}{result['rmse']:10.2f}{result['mae']:10.2f}{result['mape']:10.2f}",
         f"{'naive':16}{result['naive_rmse']:10.2f}{result['naive_mae']:10.2f}{result['naive_mape']:10.2f}",
         f"{'LSTM free-run':16}{result['free_running_rmse']:10.2f}",
-        f"LSTM RMSE / naive RMSE = {result['rmse_ratio']:.2f} "
-        f"({'beats' if result['rmse_ratio'] < 1 else 'does not beat'} the naive forecast)",
+        f"LSTM RMSE / naive RMSE = {result['rmse_ratio']:.2f}: the model {naive_comparison(result['rmse_ratio'])}",
     ]
     if "seeds" in result:
         lines.append(f"RMSE over {len(result['seeds'])} seeds: {result['rmse_mean']:.2f} ± {result['rmse_std']:.2f}")

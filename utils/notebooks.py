@@ -126,7 +126,7 @@ def cpu_shares(jobs: int) -> list[set[int] | None]:
     JAX sizes its thread pool by the CPUs a process may run on, whatever
     ``XLA_FLAGS`` says, and its maintainers name CPU affinity as the way to
     limit it. Unpinned, two lanes on two cores each kept two threads busy and
-    trained slower than pinned ones (see the README's *Speed* section). Where
+    trained slower than pinned ones (see docs/speed.md). Where
     the system has no affinity call (macOS) or fewer CPUs than lanes, lanes
     are not pinned.
     """

@@ -1,4 +1,4 @@
-"""The notebooks' steps end to end, for the command line and for benchmarks."""
+"""The notebooks' steps end to end, for the command line."""
 
 from __future__ import annotations
 
