@@ -65,13 +65,45 @@ def check_data_folder() -> int:
     return 1 if problems else 0
 
 
+def seed_spreads() -> dict[tuple, dict]:
+    """The command line's multi-seed runs, keyed by (ticker, units, dropout, epochs); the most seeds win a tie."""
+    spreads = {}
+    for run in sorted((run for run in load_cli_results() if "seeds" in run), key=lambda run: len(run["seeds"])):
+        spreads[(run["ticker"], run["units"], float(run["dropout"]), run["epochs"])] = run
+    return spreads
+
+
+def seed_spread_table(names: list[str], epochs: int = 100) -> pd.DataFrame:
+    """January RMSE of each named notebook's model over the seeds the command line trained it with.
+
+    Built from ``results/cli/*.json`` (written by ``python -m utils train ... --seeds 1,2,3 --save``),
+    so a notebook shows the committed figures instead of copying them by hand.
+    """
+    spreads = seed_spreads()
+    rows = {}
+    for name in names:
+        ticker, units, dropout = NOTEBOOKS[name]
+        spread = spreads.get((ticker, units, dropout, epochs))
+        if spread is None:
+            option = f" --dropout {dropout:g}" if dropout else ""
+            print(f"{name}: no multi-seed run saved; make one with "
+                  f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
+            continue
+        runs = spread["seeds"]
+        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
+            "seeds": ", ".join(str(run["seed"]) for run in runs),
+            "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
+            "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
+            "free-running RMSE ($), each seed": ", ".join(f"{run['free_running_rmse']:.0f}" for run in runs),
+            "naive RMSE ($)": f"{spread['naive_rmse']:.2f}",
+            "training per run (s)": f"{spread['fit_seconds_mean']:.0f}",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def results_table() -> pd.DataFrame:
     """One row per notebook from its saved full-run results, with seed spread where it was run."""
-    spreads = {
-        (run["ticker"], run["units"], float(run["dropout"]), run["epochs"]): run
-        for run in load_cli_results()
-        if "seeds" in run
-    }
+    spreads = seed_spreads()
     rows = []
     for name in NOTEBOOKS:
         try:
