@@ -45,11 +45,11 @@ UNSCALED_ABOVE = 2.0
 
 
 class _MistakeError(Exception):
-    """A mistake found: the message is the hint printed after 'Not quite:'."""
+                    """A mistake found: the message is the hint printed after 'Not quite:'."""
 
 
 class _NotDefinedError(Exception):
-    """A variable the check needs is not defined yet."""
+                       """A variable the check needs is not defined yet."""
 
 
 def check_scaling(**given) -> None:
@@ -91,7 +91,7 @@ def _run(check, given: dict, needed: tuple[str, ...], caller) -> None:
                 values[name] = namespace[name]
             elif name not in OPTIONAL:
                 raise _NotDefinedError(f"{MISSING} {name} is not defined yet: complete and run {MADE_IN[name]}, "
-                               "then run this check again.")
+                                       "then run this check again.")
         message = f"{CORRECT} {check(**values)}"
     except _NotDefinedError as missing:
         message = str(missing)
@@ -153,7 +153,7 @@ def _fitted_scaler(scaler):
 
     if not isinstance(scaler, MinMaxScaler):
         raise _MistakeError(f"scaler is a {type(scaler).__name__}; expected scikit-learn's MinMaxScaler, "
-                    "which maps the training prices to the range 0 to 1.")
+                            "which maps the training prices to the range 0 to 1.")
     if not hasattr(scaler, "n_samples_seen_"):
         raise _MistakeError("scaler has not been fitted yet: fit it on the training prices before scaling them.")
     if tuple(scaler.feature_range) != (0, 1):
@@ -179,7 +179,7 @@ def _scaling(scaler, training_data, train_scaled, prices=None) -> str:
     training_data = _numbers("training_data", training_data, "(days, 1)")
     if training_data.ndim != 2 or training_data.shape[1] != 1:
         raise _MistakeError(f"training_data has shape {training_data.shape}; expected (days, 1): one row per trading day "
-                    "and one column, the opening price.")
+                            "and one column, the opening price.")
     days = len(training_data)
     if prices is not None and hasattr(prices, "train_open") and not _same(training_data[:, 0], prices.train_open):
         raise _MistakeError("training_data is not the Open column of the training file; the model forecasts opening prices.")
@@ -192,16 +192,16 @@ def _scaling(scaler, training_data, train_scaled, prices=None) -> str:
             raise _MistakeError(f"scaler was fitted on the {seen} test days; fit it on the training prices only.")
         if seen > days:
             raise _MistakeError(f"scaler was fitted on {seen} prices, {seen - days} more than the {days} training days: "
-                        "it has seen test prices, which leaks the future into training. Fit it on the training "
-                        "prices only.")
+                                "it has seen test prices, which leaks the future into training. Fit it on the training "
+                                "prices only.")
         raise _MistakeError(f"scaler was fitted on {seen} prices, not on the {days} training days; fit it on the "
-                    "training prices only.")
+                            "training prices only.")
     scaled = _series("train_scaled", train_scaled, days)
     if _unscaled(scaled):
         raise _MistakeError("train_scaled holds prices in dollars; it should be the training prices transformed by scaler.")
     if not _same(scaled, scaler.transform(training_data)[:, 0]):
         raise _MistakeError("train_scaled is not training_data transformed by scaler (the lowest training open should "
-                    "become 0 and the highest 1).")
+                            "become 0 and the highest 1).")
     return f"scaler was fitted on the {days} training days only, and train_scaled maps them to 0..1."
 
 
@@ -215,10 +215,10 @@ def _windows(WINDOW, train_scaled, X_train, y_train, prices=None) -> str:
     y = _numbers("y_train", y_train, f"({count},)")
     if X.shape == (count, window):
         raise _MistakeError(f"X_train has shape {X.shape}, but an LSTM layer reads three axes (samples, time steps, "
-                    f"features): expected ({count}, {window}, 1), with the single feature as the last axis.")
+                            f"features): expected ({count}, {window}, 1), with the single feature as the last axis.")
     if X.shape != (count, window, 1):
         raise _MistakeError(f"X_train has shape {X.shape}; expected ({count}, {window}, 1): one {window}-day window for "
-                    f"each of the {count} training days that have {window} days before them.")
+                            f"each of the {count} training days that have {window} days before them.")
     if y.shape not in ((count,), (count, 1)):
         raise _MistakeError(f"y_train has shape {y.shape}; expected ({count},): one target per window.")
     X, y = X[:, :, 0], y.reshape(-1)
@@ -226,14 +226,14 @@ def _windows(WINDOW, train_scaled, X_train, y_train, prices=None) -> str:
         raise _MistakeError("X_train or y_train holds prices in dollars; cut the windows from train_scaled.")
     if _same(X[:, -1], y):
         raise _MistakeError("each window already contains its own target as its last day (off by one): a window must end "
-                    "the day before the day it predicts.")
+                            "the day before the day it predicts.")
     expected_X = np.lib.stride_tricks.sliding_window_view(series[:-1], window)
     if not _same(X, expected_X):
         raise _MistakeError(f"the rows of X_train are not the {window}-day runs of train_scaled in order (row i should be "
-                    f"days i to i + {window - 1}, counting from 0).")
+                            f"days i to i + {window - 1}, counting from 0).")
     if not _same(y, series[window:]):
         raise _MistakeError(f"y_train is not the day after each window (y_train[i] should be day i + {window} of "
-                    "train_scaled).")
+                            "train_scaled).")
     return f"{count} windows of {window} days, each followed by its target, the next day's scaled open."
 
 
@@ -253,7 +253,7 @@ def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
             from None
     if input_shape != (None, window, 1):
         raise _MistakeError(f"model reads inputs of shape {input_shape[1:]}; expected ({window}, 1): {window} days of "
-                    "one feature.")
+                            "one feature.")
     layers = model.layers
     lstms = [layer for layer in layers if isinstance(layer, keras.layers.LSTM)]
     if len(lstms) != 4:
@@ -263,11 +263,11 @@ def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
             raise _MistakeError(f"LSTM layer {number} has {layer.units} units; every LSTM layer should have UNITS = {units}.")
     if lstms[-1].return_sequences:
         raise _MistakeError("the last LSTM layer returns sequences: it should pass only its final output to the Dense "
-                    "layer, which makes one prediction per window.")
+                            "layer, which makes one prediction per window.")
     for number, layer in enumerate(lstms[:-1], start=1):
         if not layer.return_sequences:
             raise _MistakeError(f"LSTM layer {number} returns only its last step, so the LSTM layer after it has no "
-                        "sequence to read: every LSTM layer but the last should return sequences.")
+                                "sequence to read: every LSTM layer but the last should return sequences.")
     dropouts = [layer for layer in layers if isinstance(layer, keras.layers.Dropout)]
     for layer in dropouts:
         if not np.isclose(layer.rate, DROPOUT):
@@ -277,14 +277,18 @@ def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
             following = layers[layers.index(layer) + 1] if layer is not layers[-1] else None
             if not isinstance(following, keras.layers.Dropout):
                 raise _MistakeError(f"LSTM layer {number} is not followed by a Dropout layer; with DROPOUT = {DROPOUT:g} "
-                            "each LSTM layer's output goes through dropout.")
+                                    "each LSTM layer's output goes through dropout.")
     last = layers[-1]
     if not isinstance(last, keras.layers.Dense) or last.units != 1:
-        raise _MistakeError(f"the model ends with {type(last).__name__} layer {last.name!r}; expected a Dense layer with "
-                    "1 unit, the predicted next open.")
+        raise _MistakeError(f"the model ends with a {type(last).__name__} layer; expected a Dense layer with 1 unit, "
+                            "the predicted next open.")
+    if last.activation is not keras.activations.linear:
+        raise _MistakeError(f"the Dense output layer has the {last.activation.__name__} activation; a price forecast "
+                            "needs the default, none (linear), so that any value can come out.")
     others = [layer for layer in layers if not isinstance(layer, (keras.layers.LSTM, keras.layers.Dropout))][:-1]
     if others:
-        raise _MistakeError(f"model has layers the chapter's network does not: {', '.join(layer.name for layer in others)}.")
+        extra = ", ".join(type(layer).__name__ for layer in others)
+        raise _MistakeError(f"model has layers the chapter's network does not, before its output layer: {extra}.")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise _MistakeError("model is not compiled yet: compile it with the Adam optimiser and the mean squared error loss.")
     if not isinstance(model.optimizer, keras.optimizers.Adam):
@@ -312,7 +316,7 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
     _fitted_scaler(scaler)
     if int(scaler.n_samples_seen_) != len(history):
         raise _MistakeError(f"scaler has been fitted again, now on {int(scaler.n_samples_seen_)} prices: scale the January "
-                    "prices with the scaler fitted on the training days, without fitting it again.")
+                            "prices with the scaler fitted on the training days, without fitting it again.")
     opens = _test_opens(prices)
     days = None if opens is None else len(opens)
     scaled = _series("test_scaled", test_scaled, days)
@@ -321,7 +325,7 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
         if _unscaled(scaled):
             raise _MistakeError("test_scaled holds January prices in dollars; scale them with scaler first.")
         raise _MistakeError("test_scaled is not the January opens scaled by scaler; use the scaler fitted on the training "
-                    "days, without fitting it again.")
+                            "days, without fitting it again.")
     if _unscaled(scaled):
         raise _MistakeError("test_scaled holds prices in dollars; scale the January opens with scaler first.")
     joined = _series("inputs", inputs, window + days)
@@ -329,27 +333,27 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
         raise _MistakeError("inputs holds prices in dollars; join the scaled values, train_scaled and test_scaled.")
     if not _same(joined[:window], history[-window:]):
         raise _MistakeError(f"inputs does not start with the last {window} days of train_scaled: the window for the first "
-                    f"test day is the {window} training days right before it.")
+                            f"test day is the {window} training days right before it.")
     if not _same(joined[window:], scaled):
         raise _MistakeError(f"after its first {window} values, inputs should continue with test_scaled, the January days "
-                    "in order.")
+                            "in order.")
     X = _numbers("X_test", X_test, f"({days}, {window}, 1)")
     if X.shape == (days, window):
         raise _MistakeError(f"X_test has shape {X.shape}, but the model reads three axes (samples, time steps, features): "
-                    f"expected ({days}, {window}, 1).")
+                            f"expected ({days}, {window}, 1).")
     if X.shape != (days, window, 1):
         raise _MistakeError(f"X_test has shape {X.shape}; expected ({days}, {window}, 1): one {window}-day window for each "
-                    f"of the {days} test days.")
+                            f"of the {days} test days.")
     X = X[:, :, 0]
     windows = np.lib.stride_tricks.sliding_window_view(joined, window)
     if _same(X, windows[1:]):
         raise _MistakeError("each test window starts one day late, so it already contains the day it should predict "
-                    "(off by one).")
+                            "(off by one).")
     if not _same(X[0], history[-window:]):
         raise _MistakeError(f"the first test window should be the last {window} days of train_scaled, the days before the "
-                    "first test day.")
+                            "first test day.")
     if not _same(X, windows[:-1]):
         raise _MistakeError("the rows of X_test are not the windows of inputs in order (row i should be inputs[i] to "
-                    f"inputs[i + {window - 1}]).")
+                            f"inputs[i + {window - 1}]).")
     return (f"{days} test windows; the first is the last {window} training days, and each next one slides one "
             "day into January.")
