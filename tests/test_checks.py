@@ -96,6 +96,8 @@ def test_scaling_names_unscaled_values_and_wrong_types_and_shapes(solution, caps
 def test_windows_pass_on_the_solution(solution, capsys):
     assert printed(capsys, check_windows, **windows(solution)) == (
         "Correct: 1198 windows of 60 days, each followed by its target, the next day's scaled open.")
+    as_float32 = {"X_train": solution["X_train"].astype("float32"), "y_train": solution["y_train"].astype("float32")}
+    assert printed(capsys, check_windows, **windows(solution, **as_float32)).startswith("Correct:")
 
 
 def chapter_loop(series, window, target_offset=0, start_offset=0):

@@ -139,7 +139,8 @@ def _series(name: str, value, length: int | None = None) -> np.ndarray:
 
 
 def _same(a, b) -> bool:
-    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+    # Loose enough for a learner who keeps float32 arrays, far tighter than one day's move in scaled prices.
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
 def _whole(name: str, value, minimum: int = 1) -> int:
