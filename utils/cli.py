@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "lane its own)")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
+
+    tasks = commands.add_parser("tasks", help="generate each activity's task notebook from its solution")
+    tasks.add_argument("--check", action="store_true", help="write nothing; list task notebooks that are out of date "
+                                                            "(exit 1 if any)")
     return parser
 
 
@@ -131,6 +135,10 @@ def main(argv=None) -> int:
             from .notebooks import run_notebooks
 
             return run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+        if args.command == "tasks":
+            from .tasks import run_tasks_command
+
+            return run_tasks_command(check=args.check)
         if args.command == "table":
             from .report import draw_readme_figure, refresh_results_table
 
