@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import sys
-import warnings
 from pathlib import Path
 
 BACKEND_VARIABLE = "KERAS_BACKEND"
@@ -272,10 +271,7 @@ def use_fast_cpu_lstm() -> bool:
     if keras.backend.backend() != FAST_CPU_BACKEND or not fast_lstm_enabled():
         return False
     if not keras.__version__.startswith(CHECKED_KERAS_VERSIONS):
-        warnings.warn(f"Keras {keras.__version__}: the workshop's fast CPU LSTM was checked on Keras "
-                      f"{', '.join(v + 'x' for v in CHECKED_KERAS_VERSIONS)} only, so Keras's own LSTM code runs "
-                      "(correct, but slower on a CPU); requirements.txt pins the checked version", stacklevel=2)
-        return False
+        return False  # Keras's own LSTM, correct but slower on a CPU; describe_training_path() says which ran
     if not getattr(keras_backend.lstm, "fast_cpu_lstm", False):
         keras_backend.lstm = _with_fast_cpu_lstm(keras_backend.lstm)
     return True
