@@ -23,6 +23,35 @@ def results_dir(epochs: int, full_epochs: int = 100) -> Path:
     return RESULTS_DIR if epochs == full_epochs else RESULTS_DIR / f"epochs-{epochs}"
 
 
+def write_atomically(path: Path, write) -> Path:
+    """Call ``write(stream)`` on a temporary file beside ``path``, then rename it into place.
+
+    A run interrupted half-way leaves the old file (or none), never half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomically(path: Path, payload: dict) -> Path:
+    return write_atomically(path, lambda stream: stream.write(json.dumps(payload, indent=2) + "\n"))
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    return write_atomically(path, lambda stream: stream.write(text))
+
+
 def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
     """Call ``write_to(temporary_path)`` for a new file beside ``path``, then rename it into place.
 
@@ -46,31 +75,12 @@ def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
     return path
 
 
-def write_atomically(path: Path, write) -> Path:
-    """Call ``write(stream)`` on a temporary text file beside ``path``, then rename it into place."""
-
-    def write_text(temporary: Path) -> None:
-        with open(temporary, "w", encoding="utf-8", newline="") as stream:
-            write(stream)
-
-    return replace_atomically(path, write_text)
-
-
-def write_json_atomically(path: Path, payload: dict) -> Path:
-    return write_atomically(path, lambda stream: stream.write(json.dumps(payload, indent=2) + "\n"))
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    return write_atomically(path, lambda stream: stream.write(text))
-
-
 def result_path(name: str, epochs: int) -> Path:
     return results_dir(epochs) / f"{name}.json"
 
 
 # Every notebook's committed run uses these, besides its own ticker, units and dropout (utils.report.NOTEBOOKS).
 FULL_EPOCHS, COMMITTED_WINDOW, COMMITTED_SEED = 100, 60, 1
-SETTING_KEYS = ("ticker", "units", "dropout", "window", "seed")
 
 
 def committed_notebooks() -> list[str]:
