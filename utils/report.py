@@ -7,8 +7,9 @@ import warnings
 
 import pandas as pd
 
-from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices
+from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices, require_folder
 from .results import RESULTS_DIR, load_cli_results, load_result
+from .saved_models import check_saved_models
 
 NOTEBOOKS = {
     # name: (ticker, units, dropout), in the order the main job runs them
@@ -25,9 +26,7 @@ FIGURE = REPO_ROOT / "docs" / "january_forecasts.png"
 
 def check_data_folder() -> int:
     """Print one row per ticker found; return 0 when every file loads and matches its checksum."""
-    folder = data_dir()
-    if not folder.is_dir():
-        raise DataError(f"data folder {folder} does not exist (set WORKSHOP_DATA_DIR or see data/README.md)")
+    folder = require_folder(data_dir())
     tickers = sorted({path.name[: -len("_train.csv")] for path in folder.glob("*_train.csv")})
     if not tickers:
         raise DataError(f"{folder}: no *_train.csv files found (see data/README.md)")
@@ -60,6 +59,7 @@ def check_data_folder() -> int:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    problems += check_saved_models()
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -57,6 +57,8 @@ class TrainingRun:
     history: dict
     seconds: float
     epochs: int
+    # True for a committed model loaded instead of trained (utils.saved_models): nothing was fitted, nothing is saved.
+    loaded: bool = False
 
     @property
     def final_loss(self) -> float:
