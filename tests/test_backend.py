@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -18,32 +19,134 @@ from utils.training import keras
 ROOT = Path(__file__).resolve().parents[1]
 
 jax_only = pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast CPU LSTM is written in JAX")
+fast_loop_only = pytest.mark.skipif(not backend.use_fast_cpu_lstm(),
+                                    reason="the fast CPU LSTM is not in place (another backend, or an unchecked Keras)")
 
 
-def in_fresh_process(code: str, **env_changes) -> str:
-    """The last line a new Python process prints after importing the workshop's model module."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("KERAS_BACKEND", "XLA_FLAGS", backend.COMPILE_CACHE_VARIABLE)}
-    env.update(env_changes)
+CLEARED = ("KERAS_BACKEND", "KERAS_HOME", "XLA_FLAGS", "JAX_PLATFORMS", backend.COMPILE_CACHE_VARIABLE,
+           backend.FAST_LSTM_VARIABLE, "XDG_CACHE_HOME")
+
+
+def in_fresh_process(code: str, home: Path, **env_changes) -> str:
+    """The last line a new Python process prints after importing the workshop's model module.
+
+    ``home`` stands in for the user's home folder (and their cache), so the real one is never read.
+    """
+    env = {key: value for key, value in os.environ.items() if key not in CLEARED}
+    env.update(HOME=str(home), **env_changes)
     done = subprocess.run([sys.executable, "-c", "import utils.model, keras, os; " + code], env=env, cwd=ROOT,
                           capture_output=True, text=True, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 
+def keras_json(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "keras.json").write_text(text, encoding="utf-8")
+    return folder
+
+
+SHOW_BACKEND = "print(keras.backend.backend(), os.environ.get('XLA_FLAGS'))"
+
+
+@jax_only
 def test_jax_on_one_thread_with_a_compile_cache_is_chosen_when_nothing_is_set(tmp_path):
     compile_something = "import jax; jax.jit(lambda x: x * 2)(1.0); "
-    shown = in_fresh_process(compile_something + "print(keras.backend.backend(), os.environ['XLA_FLAGS'])",
-                             XDG_CACHE_HOME=str(tmp_path))
+    shown = in_fresh_process(compile_something + SHOW_BACKEND, home=tmp_path)
     assert shown == "jax " + backend.ONE_THREAD_XLA_FLAGS
-    cache = tmp_path / "lstm-stock-workshop" / "jax"
+    cache = tmp_path / ".cache" / "lstm-stock-workshop" / "jax"
     assert [entry for entry in cache.iterdir()], "JAX wrote nothing into the workshop's compile cache"
+    # Keras wrote its own keras.json on that first import; it is not a choice, so the next start still picks JAX.
+    assert json.loads((tmp_path / ".keras" / "keras.json").read_text())["backend"] == "tensorflow"
+    assert in_fresh_process(SHOW_BACKEND, home=tmp_path) == "jax " + backend.ONE_THREAD_XLA_FLAGS
 
 
-def test_an_explicit_keras_backend_and_xla_flags_win():
+def test_an_explicit_keras_backend_and_xla_flags_win(tmp_path):
     # Keras's NumPy backend stands for any explicit choice here: it starts in a second, TensorFlow in ten.
-    assert in_fresh_process("print(keras.backend.backend())", KERAS_BACKEND="numpy") == "numpy"
-    assert in_fresh_process("print(os.environ['XLA_FLAGS'])", XLA_FLAGS="--xla_cpu_use_thunk_runtime=true") == \
-        "--xla_cpu_use_thunk_runtime=true"
+    assert in_fresh_process("print(keras.backend.backend())", home=tmp_path, KERAS_BACKEND="numpy") == "numpy"
+    assert in_fresh_process("print(os.environ['XLA_FLAGS'])", home=tmp_path,
+                            XLA_FLAGS="--xla_cpu_use_thunk_runtime=true") == "--xla_cpu_use_thunk_runtime=true"
+
+
+def test_a_backend_chosen_in_keras_json_wins(tmp_path):
+    keras_json(tmp_path / ".keras", '{"backend": "numpy"}')
+    assert in_fresh_process(SHOW_BACKEND, home=tmp_path) == "numpy None"
+
+
+def test_keras_json_is_looked_for_in_keras_home_first(tmp_path):
+    keras_json(tmp_path / "elsewhere", '{"backend": "numpy", "floatx": "float32"}')
+    keras_json(tmp_path / ".keras", '{"backend": "jax"}')
+    assert in_fresh_process(SHOW_BACKEND, home=tmp_path, KERAS_HOME=str(tmp_path / "elsewhere")) == "numpy None"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+def test_tensorflow_chosen_in_keras_json_stays(tmp_path):
+    keras_json(tmp_path / ".keras", '{\n  "backend": "tensorflow"\n}\n')
+    assert in_fresh_process(SHOW_BACKEND, home=tmp_path) == "tensorflow None"
+
+
+@jax_only
+def test_a_keras_json_that_is_not_json_is_left_to_keras(tmp_path):
+    keras_json(tmp_path / ".keras", '{"backend": "numpy",')  # Keras itself reads it as no settings
+    assert in_fresh_process(SHOW_BACKEND, home=tmp_path) == "jax " + backend.ONE_THREAD_XLA_FLAGS
+
+
+def test_workshop_fast_lstm_0_turns_the_fast_loop_and_its_settings_off(tmp_path):
+    shown = in_fresh_process("from keras.src import backend as b; from utils.backend import describe_training_path; "
+                             "print(keras.backend.backend(), os.environ.get('XLA_FLAGS'), "
+                             "getattr(b.lstm, 'fast_cpu_lstm', False), describe_training_path())",
+                             home=tmp_path, KERAS_BACKEND="jax", WORKSHOP_FAST_LSTM="0")
+    assert shown == "jax None False The model trains with Keras's own LSTM on JAX, on the CPU."
+
+
+def test_the_rule_picks_jax_only_when_the_fast_loop_will_run(monkeypatch):
+    monkeypatch.setattr(backend, "installed", lambda module: True)
+    monkeypatch.setattr(backend, "fast_cpu_lstm_would_run", lambda: True)
+    assert backend.backend_to_pick() == "jax"
+    monkeypatch.setattr(backend, "fast_cpu_lstm_would_run", lambda: False)
+    assert backend.backend_to_pick() is None  # Keras's default, TensorFlow (cuDNN on a GPU)
+    monkeypatch.setattr(backend, "installed", lambda module: module == "jax")
+    assert backend.backend_to_pick() == "jax"  # Keras's default is not installed, so it could not start
+    monkeypatch.setattr(backend, "installed", lambda module: module == "tensorflow")
+    assert backend.backend_to_pick() is None
+
+
+def test_the_fast_loop_runs_only_on_a_checked_keras_with_jax_on_the_cpu(monkeypatch):
+    versions = {"keras": "3.15.1"}
+    monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: versions[name])
+    monkeypatch.setattr(backend, "installed", lambda module: module == "jax")
+    monkeypatch.delenv("WORKSHOP_FAST_LSTM", raising=False)
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    assert backend.fast_cpu_lstm_would_run()
+    monkeypatch.setenv("WORKSHOP_FAST_LSTM", "0")
+    assert not backend.fast_cpu_lstm_would_run()
+    monkeypatch.delenv("WORKSHOP_FAST_LSTM")
+    versions["keras"] = "3.9.2"
+    assert not backend.fast_cpu_lstm_would_run()
+    versions["keras"] = "3.15.1"
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda,cpu")
+    assert not backend.fast_cpu_lstm_would_run()
+
+
+def test_jax_is_taken_to_run_on_a_gpu_only_with_a_plugin_and_a_device(monkeypatch, tmp_path):
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    monkeypatch.setattr(backend.sys, "platform", "linux")
+    plugins = []
+    monkeypatch.setattr(backend.importlib.metadata, "entry_points", lambda group: plugins)
+    monkeypatch.setattr(backend, "installed", lambda module: False)
+    monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: "0.10.2")
+    device = tmp_path / "nvidia0"
+    monkeypatch.setattr(backend, "ACCELERATOR_DEVICE_FILES", (str(device),))
+    assert backend.jax_default_device_is_cpu()
+    plugins.append(type("EntryPoint", (), {"name": "xla_cuda12"})())
+    assert backend.jax_default_device_is_cpu()  # a CUDA plugin on a machine without an NVIDIA device
+    device.touch()
+    assert not backend.jax_default_device_is_cpu()
+
+
+@fast_loop_only
+def test_the_training_path_is_named_in_one_sentence():
+    assert backend.describe_training_path() == \
+        "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/jax_lstm.py)."
 
 
 def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7, **options):
@@ -103,7 +206,7 @@ def test_the_first_layer_with_one_feature_and_a_long_window_also_matches():
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
 
 
-@jax_only
+@fast_loop_only
 def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
     from utils.model import build_stacked_lstm
 
@@ -166,8 +269,7 @@ def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch):
 
     before = keras_backend.lstm
     monkeypatch.setattr(keras, "__version__", "3.99.0")
-    with pytest.warns(UserWarning, match=r"Keras 3\.99\.0: the workshop's fast CPU LSTM was checked on Keras 3\.15\.x only"):
-        assert backend.use_fast_cpu_lstm() is False
+    assert backend.use_fast_cpu_lstm() is False
     assert keras_backend.lstm is before
 
 

@@ -96,3 +96,13 @@ def test_notebooks_cpus_must_be_cpu_numbers(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "'0,one': give CPU numbers separated by commas, e.g. 0,1" in err
+
+
+def test_a_data_folder_variable_naming_no_folder_is_one_line(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    for command in (["train", "--ticker", "GOOG", "--units", "50"], ["data", "check"]):
+        result = run_cli(*command, env={"WORKSHOP_DATA_DIR": str(missing)})
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr == (f"error: WORKSHOP_DATA_DIR={missing}: the data folder {missing} does not exist; unset "
+                                 "WORKSHOP_DATA_DIR to use the workshop's own data/ folder, or point it at a folder "
+                                 "that holds the price files\n")

@@ -47,3 +47,27 @@ def test_table_from_saved_results_with_seed_spread(project):
 def test_table_without_results_says_what_to_run(project):
     with pytest.raises(Exception, match="run 'python -m utils notebooks' first"):
         report.refresh_results_table()
+
+
+def multi_seed_run(ticker, units, dropout, rmses):
+    runs = [{**fake_result(ticker, units, dropout, rmse), "seed": seed, "free_running_rmse": 20.0 + seed}
+            for seed, rmse in enumerate(rmses, start=1)]
+    mean = sum(rmses) / len(rmses)
+    return {**fake_result(ticker, units, dropout, mean), "epochs": 100, "seed": [run["seed"] for run in runs],
+            "seeds": runs, "rmse_mean": mean, "rmse_std": 0.5, "fit_seconds_mean": 90.0}
+
+
+def test_seed_spread_table_reads_the_saved_multi_seed_runs(project, capsys):
+    results.save_cli_result(multi_seed_run("AMZN", 50, 0.0, [40.0, 41.0, 42.0]))
+    # More seeds of the same model: the table uses the run with the most seeds.
+    results.save_cli_result(multi_seed_run("AMZN", 50, 0.0, [40.0, 41.0, 42.0, 43.0, 44.0]))
+    table = report.seed_spread_table(["Activity9.01", "Activity9.02"])
+    assert list(table.index) == ["Activity9.01: 50 units"]
+    row = table.loc["Activity9.01: 50 units"]
+    assert row["seeds"] == "1, 2, 3, 4, 5"
+    assert row["one-step RMSE ($), mean ± sd"] == "42.00 ± 0.50"
+    assert row["one-step RMSE ($), each seed"] == "40.00, 41.00, 42.00, 43.00, 44.00"
+    assert row["free-running RMSE ($), each seed"] == "21, 22, 23, 24, 25"
+    # The missing model is named, with the command that trains it.
+    assert ("Activity9.02: no multi-seed run saved; make one with "
+            "python -m utils train --ticker AMZN --units 50 --dropout 0.2 --seeds 1,2,3 --save") in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import utils.results as results
@@ -54,3 +55,37 @@ def test_unreadable_result_says_which_notebook_to_rerun(results_dir, content):
     (results_dir / "Activity9.01.json").write_text(content, encoding="latin-1")
     with pytest.raises(DataError, match=r"Activity9.01.json cannot be read .* run Activity9.01/Activity9.01.ipynb again"):
         results.load_result("Activity9.01", 100)
+
+
+DATES = ["2019-01-02", "2019-01-03", "2019-01-04"]
+
+
+def saved_goog(results_dir, **changes):
+    results.save_result("Exercise9.01", 100, {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1,
+                                              "dates": DATES, "predictions": [1.0, 2.0, 3.0], **changes})
+
+
+def test_a_comparable_earlier_result_is_returned(results_dir, capsys):
+    saved_goog(results_dir)
+    found = results.load_result_for_comparison("Exercise9.01", 100, ticker="goog", window=60,
+                                               test_dates=pd.to_datetime(pd.Series(DATES)))
+    assert found["predictions"] == [1.0, 2.0, 3.0] and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("mine, said", [
+    ({"ticker": "AMZN"}, "Not compared with Exercise9.01: its saved forecast is for GOOG, this notebook's for AMZN.\n"),
+    ({"window": 30}, "Not compared with Exercise9.01: its model saw 60-day windows, this one 30-day windows.\n"),
+    ({"test_dates": DATES[:2]}, "Not compared with Exercise9.01: its forecast covers other test days (2019-01-02 to "
+                                "2019-01-04, 3 days) than this notebook's (2019-01-02 to 2019-01-03, 2 days).\n"),
+])
+def test_an_earlier_result_that_cannot_be_compared_is_one_sentence(results_dir, capsys, mine, said):
+    saved_goog(results_dir)
+    asked = {"ticker": "GOOG", "window": 60, "test_dates": DATES, **mine}
+    assert results.load_result_for_comparison("Exercise9.01", 100, **asked) is None
+    assert capsys.readouterr().out == said
+
+
+def test_a_missing_earlier_result_says_which_notebook_to_run(results_dir, capsys):
+    assert results.load_result_for_comparison("Exercise9.01", 2, ticker="GOOG", window=60, test_dates=DATES) is None
+    assert capsys.readouterr().out.startswith("Not compared with Exercise9.01: no saved results for Exercise9.01 at "
+                                              "results/epochs-2/Exercise9.01.json: run Exercise9.01/Exercise9.01.ipynb first")

@@ -39,3 +39,20 @@ def test_same_seed_gives_identical_predictions():
     assert first.shape == (20,)
     assert np.array_equal(first, second)
     assert not np.array_equal(first, other)
+
+
+def test_training_progress_shows_one_bar_and_times_the_fit():
+    import io
+
+    from utils.training import TrainingProgress
+
+    series = np.linspace(0, 1, 40)
+    X, y = make_windows(series, 8)
+    set_seed(1)
+    model = build_stacked_lstm(window=8, units=2)
+    stream = io.StringIO()
+    progress = TrainingProgress(3, stream=stream)
+    history = model.fit(X, y, epochs=3, batch_size=32, verbose=0, callbacks=[progress])
+    assert len(history.history["loss"]) == 3
+    assert progress.seconds > 0
+    assert "3/3" in stream.getvalue() and "loss=" in stream.getvalue()

@@ -17,10 +17,12 @@ model on a small CPU is JAX, with two changes to how one LSTM layer is computed:
 
 So the workshop:
 
-* picks JAX as the Keras backend when it is installed and ``KERAS_BACKEND``
-  is not set (an explicit setting always wins), with XLA's matrix products
-  on one thread unless ``XLA_FLAGS`` says otherwise (splitting these small
-  products over two threads made training slower, not faster, when measured),
+* picks JAX as the Keras backend only when nobody chose one and the fast loop
+  will actually run (:func:`choose_backend` has the rule; a backend set in
+  ``KERAS_BACKEND`` or ``keras.json`` always wins, and ``WORKSHOP_FAST_LSTM=0``
+  turns all of this off), with XLA's matrix products on one thread unless
+  ``XLA_FLAGS`` says otherwise (splitting these small products over two
+  threads made training slower, not faster, when measured),
 * routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on
   the CPU with the settings the loop computes (tanh and sigmoid, a bias, no
   mask, not reversed, not unrolled, float32). Anything else, including every layer on a GPU, goes to
@@ -38,17 +40,21 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.metadata
 import importlib.util
+import json
 import os
 import platform
 import sys
-import warnings
 from pathlib import Path
 
 BACKEND_VARIABLE = "KERAS_BACKEND"
 FAST_CPU_BACKEND = "jax"
+KERAS_DEFAULT_BACKEND = "tensorflow"
+# WORKSHOP_FAST_LSTM=0 leaves the backend, XLA and the LSTM layer exactly as Keras would have them.
+FAST_LSTM_VARIABLE = "WORKSHOP_FAST_LSTM"
 XLA_FLAGS_VARIABLE = "XLA_FLAGS"
-ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 COMPILE_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 # glibc's malloc settings (malloc.h) and the sizes the workshop gives them: blocks up to the first come
 # from the heap rather than from the OS, and up to the second of freed heap stays with the process.
@@ -57,28 +63,135 @@ HEAP_BLOCK_LIMIT_BYTES, KEPT_FREE_HEAP_BYTES = 256 * 2**20, 512 * 2**20
 MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # The hook below is internal to Keras; it is used only on the versions it was checked on.
 CHECKED_KERAS_VERSIONS = ("3.15.",)
+# The keras.json Keras writes itself the first time it is imported (whatever backend it then runs on):
+# finding exactly this file says nothing about what the user wants.
+KERAS_WRITTEN_CONFIG = {"floatx": "float32", "epsilon": 1e-07, "backend": KERAS_DEFAULT_BACKEND,
+                        "image_data_format": "channels_last"}
+# Device files whose presence means an installed JAX accelerator plugin has a device to run on.
+ACCELERATOR_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/accel0", "/dev/vfio")
 
 
 def choose_backend() -> str:
-    """Default ``KERAS_BACKEND`` to JAX when it is installed; return the backend Keras will use.
+    """Set ``KERAS_BACKEND`` to JAX when that is what runs fastest and nobody chose; return the backend Keras will use.
+
+    The rule, in order:
+
+    1. A backend the user chose wins: ``KERAS_BACKEND``, or ``backend`` in the
+       ``keras.json`` Keras reads (``$KERAS_HOME`` or ``~/.keras``). The file
+       Keras writes itself on first import is not a choice and is ignored, and
+       so is a file that is not valid JSON (Keras ignores it too).
+    2. JAX when the workshop's fast CPU LSTM will run: JAX installed, a Keras
+       version the hook was checked on, JAX's default device the CPU, and
+       ``WORKSHOP_FAST_LSTM`` not ``0`` (which turns the fast loop, its XLA
+       and allocator settings off).
+    3. JAX also when Keras's default, TensorFlow, is not installed but JAX is
+       (Keras could not start otherwise); Keras's own LSTM then runs on it.
+    4. Otherwise Keras's default, so that a GPU runtime (Colab's) stays on
+       TensorFlow and cuDNN.
 
     Must run before Keras is first imported: Keras reads the variable once,
-    and XLA reads its flags when JAX starts.
+    and XLA reads its flags when JAX starts. Reads a few package records and
+    at most one small file; imports neither JAX nor Keras.
     """
     if "keras" in sys.modules:
         import keras
 
         return keras.backend.backend()
-    if BACKEND_VARIABLE not in os.environ and importlib.util.find_spec(FAST_CPU_BACKEND) is not None:
-        os.environ[BACKEND_VARIABLE] = FAST_CPU_BACKEND
-    if os.environ.get(BACKEND_VARIABLE) == FAST_CPU_BACKEND:
+    chosen = user_chosen_backend() or backend_to_pick()
+    if chosen:
+        os.environ[BACKEND_VARIABLE] = chosen
+    if chosen == FAST_CPU_BACKEND and fast_lstm_enabled():
         os.environ.setdefault(XLA_FLAGS_VARIABLE, ONE_THREAD_XLA_FLAGS)
         # Keep XLA's compiled code on disk, so that running a notebook again, or a model of the same
         # shape (the tests build many), skips a compile of several seconds. JAX's own cache;
         # by default it keeps only compiles over a second long, we keep them all.
         os.environ.setdefault(COMPILE_CACHE_VARIABLE, str(compile_cache_folder()))
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-    return os.environ.get(BACKEND_VARIABLE, "tensorflow")
+    return chosen or KERAS_DEFAULT_BACKEND
+
+
+def backend_to_pick() -> str | None:
+    """When the user chose no backend: JAX if the fast CPU loop will run on it, or if it is the only backend
+    installed of the two; otherwise None (Keras's default)."""
+    if not installed(FAST_CPU_BACKEND):
+        return None
+    return FAST_CPU_BACKEND if fast_cpu_lstm_would_run() or not installed(KERAS_DEFAULT_BACKEND) else None
+
+
+def fast_lstm_enabled() -> bool:
+    """False when ``WORKSHOP_FAST_LSTM=0`` asks for Keras exactly as it comes."""
+    return os.environ.get(FAST_LSTM_VARIABLE, "").strip() != "0"
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def keras_config_path() -> Path:
+    """The ``keras.json`` Keras reads, found the way Keras finds it (``$KERAS_HOME``, else ~/.keras or /tmp/.keras)."""
+    if "KERAS_HOME" in os.environ:
+        folder = os.environ["KERAS_HOME"]
+    else:
+        home = os.path.expanduser("~")
+        folder = os.path.join(home if os.access(home, os.W_OK) else "/tmp", ".keras")
+    return Path(os.path.expanduser(folder)) / "keras.json"
+
+
+def user_chosen_backend() -> str | None:
+    """The backend the user chose in ``KERAS_BACKEND`` or ``keras.json``, or None when they chose none."""
+    if os.environ.get(BACKEND_VARIABLE):
+        return os.environ[BACKEND_VARIABLE]
+    try:
+        config = json.loads(keras_config_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no file, or one Keras itself will ignore (it reads invalid JSON as no settings)
+    if not isinstance(config, dict) or config == KERAS_WRITTEN_CONFIG or not config.get("backend"):
+        return None
+    return str(config["backend"])
+
+
+def fast_cpu_lstm_would_run() -> bool:
+    """True when the fast loop is on, JAX is installed, Keras is a checked version and JAX's default device is the CPU."""
+    if not fast_lstm_enabled():
+        return False
+    try:
+        keras_version = importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return (installed(FAST_CPU_BACKEND) and keras_version.startswith(CHECKED_KERAS_VERSIONS)
+            and jax_default_device_is_cpu())
+
+
+def jax_default_device_is_cpu() -> bool:
+    """Would ``jax.default_backend()`` say ``cpu``? Answered from the installed packages, without starting JAX.
+
+    JAX runs on the CPU unless ``JAX_PLATFORMS`` names another platform first,
+    or an accelerator plugin (CUDA, ROCm, TPU, Metal) is installed and has a
+    device to run on. Starting JAX to ask would cost a second or more at every
+    ``import utils``.
+    """
+    platforms = os.environ.get("JAX_PLATFORMS", "").strip()
+    if platforms:
+        return platforms.split(",")[0].strip().lower() == "cpu"
+    plugins = {entry.name for entry in importlib.metadata.entry_points(group="jax_plugins")}
+    if installed("jax_plugins"):
+        import pkgutil
+
+        import jax_plugins
+
+        plugins |= {module.name for module in pkgutil.iter_modules(jax_plugins.__path__)}
+    if installed("libtpu"):
+        plugins.add("tpu")
+    try:
+        if "+" in importlib.metadata.version("jaxlib"):  # jaxlib built with CUDA or ROCm inside (before plugins)
+            plugins.add("jaxlib")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    if not plugins:
+        return True
+    if sys.platform == "darwin":
+        return False  # jax-metal: the Mac's GPU
+    return not any(os.path.exists(device) for device in ACCELERATOR_DEVICE_FILES)
 
 
 def compile_cache_folder() -> Path:
@@ -155,13 +268,10 @@ def use_fast_cpu_lstm() -> bool:
     import keras
     from keras.src import backend as keras_backend
 
-    if keras.backend.backend() != FAST_CPU_BACKEND:
+    if keras.backend.backend() != FAST_CPU_BACKEND or not fast_lstm_enabled():
         return False
     if not keras.__version__.startswith(CHECKED_KERAS_VERSIONS):
-        warnings.warn(f"Keras {keras.__version__}: the workshop's fast CPU LSTM was checked on Keras "
-                      f"{', '.join(v + 'x' for v in CHECKED_KERAS_VERSIONS)} only, so Keras's own LSTM code runs "
-                      "(correct, but slower on a CPU); requirements.txt pins the checked version", stacklevel=2)
-        return False
+        return False  # Keras's own LSTM, correct but slower on a CPU; describe_training_path() says which ran
     if not getattr(keras_backend.lstm, "fast_cpu_lstm", False):
         keras_backend.lstm = _with_fast_cpu_lstm(keras_backend.lstm)
     return True
@@ -212,3 +322,35 @@ def fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel
         time_major, *(jnp.asarray(a) for a in (initial_state_h, initial_state_c, kernel, recurrent_kernel, bias)))
     outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
     return last_h, outputs, [last_h, last_c]
+
+
+def describe_training_path() -> str:
+    """One plain sentence saying what trains the model: the workshop's fast CPU LSTM loop on JAX, or Keras's own LSTM."""
+    import keras
+    from keras.src import backend as keras_backend
+
+    name = keras.backend.backend()
+    if name == FAST_CPU_BACKEND and getattr(keras_backend.lstm, "fast_cpu_lstm", False) and fast_lstm_enabled():
+        import jax
+
+        if jax.default_backend() == "cpu":
+            return "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/jax_lstm.py)."
+    device = "a GPU" if _backend_sees_a_gpu(name) else "the CPU"
+    backend_names = {"jax": "JAX", "tensorflow": "TensorFlow", "torch": "PyTorch", "numpy": "NumPy"}
+    return f"The model trains with Keras's own LSTM on {backend_names.get(name, name)}, on {device}."
+
+
+def _backend_sees_a_gpu(name: str) -> bool:
+    if name == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if name == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False

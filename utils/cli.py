@@ -72,10 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     train.add_argument("--save", action="store_true", help="also save the result under results/cli/ for the results table")
     train.add_argument("--progress", action="store_true", help="show a progress bar on stderr while training")
+    train.add_argument("--load", action="store_true",
+                       help="evaluate the committed model of the notebook with these settings instead of training")
 
     data = commands.add_parser("data", help="check the data folder, or download a ticker into it")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_OneLineParser)
-    data_commands.add_parser("check", help="verify files, row counts, date ranges and checksums")
+    data_commands.add_parser("check", help="verify files, row counts, date ranges and checksums, and the checksums "
+                                          "of the trained models in results/models/")
     download = data_commands.add_parser("download", help="fetch {T}_train.csv and {T}_test.csv with yfinance")
     download.add_argument("--ticker", required=True)
     download.add_argument("--start", help="first training day, YYYY-MM-DD (default 2014-01-01)")
@@ -95,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "lane its own)")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
+
+    tasks = commands.add_parser("tasks", help="generate each activity's task notebook from its solution")
+    tasks.add_argument("--check", action="store_true", help="write nothing; list task notebooks that are out of date "
+                                                            "(exit 1 if any)")
     return parser
 
 
@@ -131,6 +138,10 @@ def main(argv=None) -> int:
             from .notebooks import run_notebooks
 
             return run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+        if args.command == "tasks":
+            from .tasks import run_tasks_command
+
+            return run_tasks_command(check=args.check)
         if args.command == "table":
             from .report import draw_readme_figure, refresh_results_table
 
@@ -152,6 +163,8 @@ def command_train(args) -> int:
 
     # Check the data and settings before the slow import of the deep-learning stack.
     load_prices(args.ticker, window=args.window, verify=False)
+    if args.load:
+        check_load_options(args)
     epochs = args.epochs if args.epochs is not None else effective_epochs()
 
     from .pipeline import run_experiment
@@ -159,7 +172,7 @@ def command_train(args) -> int:
     seeds = args.seeds or [args.seed]
     runs = [
         run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
-                       progress=args.progress)
+                       progress=args.progress, load=args.load)
         for seed in seeds
     ]
     result = runs[0] if args.seeds is None else seed_spread(runs)
@@ -172,6 +185,17 @@ def command_train(args) -> int:
     else:
         print(format_report(result))
     return 0
+
+
+def check_load_options(args) -> None:
+    """--load evaluates one committed 100-epoch model: options that ask for anything else are mistakes."""
+    from .saved_models import notebook_for_settings
+
+    if args.seeds is not None or args.save or args.epochs not in (None, 100):
+        raise DataError("--load evaluates a committed model (100 epochs, one seed, already saved): "
+                        "leave out --seeds, --save and --epochs other than 100")
+    notebook_for_settings(args.ticker, args.units, args.dropout, args.window, args.seed)
+    args.epochs = 100
 
 
 def command_download(args) -> int:
@@ -213,7 +237,8 @@ def format_report(result: dict) -> str:
     lines = [
         f"{result['ticker']}: {result['units']} units, dropout {result['dropout']:g}, {result['epochs']} epochs, "
         f"window {result['window']}, seed {seeds if isinstance(seeds, int) else ','.join(map(str, seeds))}",
-        f"training time  {result['fit_seconds']:.1f} s",
+        "model          the committed one, loaded (not trained)" if result.get("loaded")
+        else f"training time  {result['fit_seconds']:.1f} s",
         f"{'':16}{'RMSE ($)':>10}{'MAE ($)':>10}{'MAPE (%)':>10}",
         f"{'LSTM one-step':16}{result['rmse']:10.2f}{result['mae']:10.2f}{result['mape']:10.2f}",
         f"{'naive':16}{result['naive_rmse']:10.2f}{result['naive_mae']:10.2f}{result['naive_mape']:10.2f}",

@@ -79,6 +79,18 @@ def data_dir() -> Path:
     return path if path.is_absolute() else (REPO_ROOT / path).resolve()
 
 
+def require_folder(folder: Path) -> Path:
+    """The data folder, or one line naming it when it does not exist (and the variable that chose it, if one did)."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    if os.environ.get(DATA_DIR_VARIABLE, "").strip() and folder == data_dir():
+        raise DataError(f"{DATA_DIR_VARIABLE}={os.environ[DATA_DIR_VARIABLE].strip()}: the data folder {folder} does not "
+                        f"exist; unset {DATA_DIR_VARIABLE} to use the workshop's own data/ folder, or point it at a "
+                        "folder that holds the price files")
+    raise DataError(f"data folder {folder} does not exist. {HOW_TO_GET_DATA}")
+
+
 def price_paths(ticker: str, folder: Path | None = None) -> tuple[Path, Path]:
     """Where the training and test files of ``ticker`` are expected."""
     ticker = check_ticker(ticker)
@@ -135,8 +147,7 @@ def read_price_file(path: Path) -> pd.DataFrame:
     in errors are the file's line numbers (the header is line 1).
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise DataError(f"data folder {path.parent} does not exist. {HOW_TO_GET_DATA}")
+    require_folder(path.parent)
     if not path.is_file():
         raise DataError(f"{path}: file not found. {HOW_TO_GET_DATA}")
     try:

@@ -101,6 +101,7 @@ def experiment_record(prices, run, predicted, free_running, *, units, dropout, s
         "window": window,
         "keras_backend": keras.backend.backend(),
         "fit_seconds": run.seconds,
+        "loaded": getattr(run, "loaded", False),
         "final_loss": run.final_loss,
         **forecast_summary(prices.test_open, predicted, naive, free_running),
         "dates": [f"{day:%Y-%m-%d}" for day in prices.test_dates],

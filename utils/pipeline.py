@@ -8,20 +8,29 @@ from .data import load_prices
 from .evaluation import experiment_record, free_running_forecast
 from .features import fit_scaler, january_inputs, make_windows, scale
 from .model import build_stacked_lstm
+from .saved_models import load_trained_model, notebook_for_settings
 from .training import predict_prices, set_seed, train
 
 
 def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
-                   window: int = 60, progress: bool = False) -> dict:
-    """Load, scale, window, train, predict the test period and score it against the naive baseline."""
+                   window: int = 60, progress: bool = False, load: bool = False) -> dict:
+    """Load, scale, window, train, predict the test period and score it against the naive baseline.
+
+    ``load=True`` evaluates the committed model of the notebook with these settings instead of training.
+    """
     prices = load_prices(ticker, window=window)
     scaler = fit_scaler(prices.train_open)
     train_scaled = scale(scaler, prices.train_open)
     X_train, y_train = make_windows(train_scaled, window)
 
-    set_seed(seed)
-    model = build_stacked_lstm(window, units, dropout)
-    run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
+    if load:
+        name = notebook_for_settings(ticker, units, dropout, window, seed)
+        model, run = load_trained_model(name, ticker=ticker, units=units, dropout=dropout, window=window, seed=seed,
+                                        announce=False)
+    else:
+        set_seed(seed)
+        model = build_stacked_lstm(window, units, dropout)
+        run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
 
     X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, prices.test_open), window), window)
     predicted = predict_prices(model, X_test, scaler)

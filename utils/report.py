@@ -7,8 +7,9 @@ import warnings
 
 import pandas as pd
 
-from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices
+from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices, require_folder
 from .results import RESULTS_DIR, load_cli_results, load_result
+from .saved_models import check_saved_models
 
 NOTEBOOKS = {
     # name: (ticker, units, dropout), in the order the main job runs them
@@ -25,9 +26,7 @@ FIGURE = REPO_ROOT / "docs" / "january_forecasts.png"
 
 def check_data_folder() -> int:
     """Print one row per ticker found; return 0 when every file loads and matches its checksum."""
-    folder = data_dir()
-    if not folder.is_dir():
-        raise DataError(f"data folder {folder} does not exist (set WORKSHOP_DATA_DIR or see data/README.md)")
+    folder = require_folder(data_dir())
     tickers = sorted({path.name[: -len("_train.csv")] for path in folder.glob("*_train.csv")})
     if not tickers:
         raise DataError(f"{folder}: no *_train.csv files found (see data/README.md)")
@@ -60,18 +59,51 @@ def check_data_folder() -> int:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    problems += check_saved_models()
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0
 
 
+def seed_spreads() -> dict[tuple, dict]:
+    """The command line's multi-seed runs, keyed by (ticker, units, dropout, epochs); the most seeds win a tie."""
+    spreads = {}
+    for run in sorted((run for run in load_cli_results() if "seeds" in run), key=lambda run: len(run["seeds"])):
+        spreads[(run["ticker"], run["units"], float(run["dropout"]), run["epochs"])] = run
+    return spreads
+
+
+def seed_spread_table(names: list[str], epochs: int = 100) -> pd.DataFrame:
+    """January RMSE of each named notebook's model over the seeds the command line trained it with.
+
+    Built from ``results/cli/*.json`` (written by ``python -m utils train ... --seeds 1,2,3 --save``),
+    so a notebook shows the committed figures instead of copying them by hand.
+    """
+    spreads = seed_spreads()
+    rows = {}
+    for name in names:
+        ticker, units, dropout = NOTEBOOKS[name]
+        spread = spreads.get((ticker, units, dropout, epochs))
+        if spread is None:
+            option = f" --dropout {dropout:g}" if dropout else ""
+            print(f"{name}: no multi-seed run saved; make one with "
+                  f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
+            continue
+        runs = spread["seeds"]
+        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
+            "seeds": ", ".join(str(run["seed"]) for run in runs),
+            "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
+            "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
+            "free-running RMSE ($), each seed": ", ".join(f"{run['free_running_rmse']:.0f}" for run in runs),
+            "naive RMSE ($)": f"{spread['naive_rmse']:.2f}",
+            "training per run (s)": f"{spread['fit_seconds_mean']:.0f}",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def results_table() -> pd.DataFrame:
     """One row per notebook from its saved full-run results, with seed spread where it was run."""
-    spreads = {
-        (run["ticker"], run["units"], float(run["dropout"]), run["epochs"]): run
-        for run in load_cli_results()
-        if "seeds" in run
-    }
+    spreads = seed_spreads()
     rows = []
     for name in NOTEBOOKS:
         try:

@@ -57,21 +57,42 @@ class TrainingRun:
     history: dict
     seconds: float
     epochs: int
+    # True for a committed model loaded instead of trained (utils.saved_models): nothing was fitted, nothing is saved.
+    loaded: bool = False
 
     @property
     def final_loss(self) -> float:
         return float(self.history["loss"][-1])
 
 
+class TrainingProgress(TqdmCallback):
+    """A ``model.fit`` callback: one progress bar instead of a log line per epoch, and a stopwatch.
+
+    The bar is plain text (on ``stream``, default stdout), so it renders the
+    same in a terminal, JupyterLab and saved outputs; after training,
+    ``seconds`` holds how long ``fit`` took.
+    """
+
+    def __init__(self, epochs: int, stream=None):
+        super().__init__(epochs=check_epochs(epochs), verbose=0, tqdm_class=tqdm, file=stream or sys.stdout, ncols=90,
+                         mininterval=1)
+        self.seconds = 0.0
+        self._start = None
+
+    def on_train_begin(self, *args, **kwargs):
+        self._start = time.perf_counter()
+        super().on_train_begin(*args, **kwargs)
+
+    def on_train_end(self, *args, **kwargs):
+        super().on_train_end(*args, **kwargs)
+        self.seconds = time.perf_counter() - self._start
+
+
 def train(model: keras.Model, X, y, epochs: int, batch_size: int = BATCH_SIZE, progress: bool = True,
           stream=None) -> TrainingRun:
-    """Fit ``model`` and time it; one progress bar (on ``stream``, default stdout) instead of a log line per epoch."""
+    """Fit ``model`` and time it (what the notebooks do in their own cell, for the command line)."""
     epochs = check_epochs(epochs)
-    callbacks = []
-    if progress:
-        # A plain-text bar: it renders the same in a terminal, JupyterLab and saved outputs.
-        bar = TqdmCallback(epochs=epochs, verbose=0, tqdm_class=tqdm, file=stream or sys.stdout, ncols=90, mininterval=1)
-        callbacks.append(bar)
+    callbacks = [TrainingProgress(epochs, stream)] if progress else []
     start = time.perf_counter()
     history = model.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start

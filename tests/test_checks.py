@@ -1,0 +1,256 @@
+"""The learners' self-checks: right on the solution's values, a hint (never a traceback) on typical mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from utils.checks import check_january_inputs, check_model, check_scaling, check_windows
+from utils.data import load_prices
+from utils.features import fit_scaler, january_inputs, make_windows, scale
+from utils.model import build_stacked_lstm
+from utils.training import keras
+
+WINDOW, UNITS = 60, 50
+
+
+@pytest.fixture(scope="module")
+def solution(shipped_data):
+    """The values the activity's solution makes, from the shipped GOOG files and the workshop's helpers."""
+    prices = load_prices("GOOG", window=WINDOW)
+    training_data = prices.train[["Open"]].to_numpy()
+    scaler = fit_scaler(training_data)
+    train_scaled = scale(scaler, training_data)
+    X_train, y_train = make_windows(train_scaled, WINDOW)
+    test_scaled = scale(scaler, prices.test_open)
+    inputs = january_inputs(train_scaled, test_scaled, WINDOW)
+    X_test, _ = make_windows(inputs, WINDOW)
+    return dict(prices=prices, training_data=training_data, scaler=scaler, train_scaled=train_scaled, X_train=X_train,
+                y_train=y_train, test_scaled=test_scaled, inputs=inputs, X_test=X_test)
+
+
+def printed(capsys, check, **values) -> str:
+    assert check(**values) is None
+    return capsys.readouterr().out.strip()
+
+
+def scaling(solution, **changes):
+    return {name: changes.get(name, solution[name]) for name in ("scaler", "training_data", "train_scaled", "prices")}
+
+
+def windows(solution, **changes):
+    return {"WINDOW": WINDOW, **{name: changes.get(name, solution[name]) for name in ("train_scaled", "X_train", "y_train")}}
+
+
+def january(solution, **changes):
+    names = ("scaler", "train_scaled", "test_scaled", "inputs", "X_test", "prices")
+    return {"WINDOW": WINDOW, **{name: changes.get(name, solution[name]) for name in names}}
+
+
+# ---- check_scaling ------------------------------------------------------------------------------------------------
+
+
+def test_scaling_passes_on_the_solution(solution, capsys):
+    assert printed(capsys, check_scaling, **scaling(solution)) == (
+        "Correct: scaler was fitted on the 1258 training days only, and train_scaled maps them to 0..1.")
+    # The chapter's way, a column from fit_transform, is as right as the workshop's 1-D array.
+    scaler = MinMaxScaler(feature_range=(0, 1))
+    column = scaler.fit_transform(solution["training_data"])
+    assert printed(capsys, check_scaling, **scaling(solution, scaler=scaler, train_scaled=column)).startswith("Correct:")
+
+
+def test_scaling_names_a_scaler_fitted_on_the_test_days_or_on_all_days(solution, capsys):
+    january_column = solution["prices"].test_open.reshape(-1, 1)
+    on_test = MinMaxScaler().fit(january_column)
+    message = printed(capsys, check_scaling, **scaling(solution, scaler=on_test,
+                                                       train_scaled=on_test.transform(solution["training_data"])))
+    assert message == "Not quite: scaler was fitted on the 21 test days; fit it on the training prices only."
+    on_all = MinMaxScaler().fit(np.vstack([solution["training_data"], january_column]))
+    message = printed(capsys, check_scaling, **scaling(solution, scaler=on_all,
+                                                       train_scaled=on_all.transform(solution["training_data"])))
+    assert message.startswith("Not quite: scaler was fitted on 1279 prices, 21 more than the 1258 training days: "
+                              "it has seen test prices")
+
+
+def test_scaling_names_unscaled_values_and_wrong_types_and_shapes(solution, capsys):
+    dollars = solution["training_data"][:, 0]
+    assert "train_scaled holds prices in dollars" in printed(capsys, check_scaling,
+                                                             **scaling(solution, train_scaled=dollars))
+    frame = solution["prices"].train[["Open"]]
+    assert printed(capsys, check_scaling, **scaling(solution, training_data=frame)) == (
+        "Not quite: training_data is a DataFrame; expected a NumPy array of shape (days, 1) "
+        "(.to_numpy() turns it into one).")
+    assert "training_data has shape (1258,); expected (days, 1)" in printed(
+        capsys, check_scaling, **scaling(solution, training_data=dollars))
+    standard = StandardScaler().fit(solution["training_data"])
+    assert "scaler is a StandardScaler; expected scikit-learn's MinMaxScaler" in printed(
+        capsys, check_scaling, **scaling(solution, scaler=standard))
+    assert "train_scaled has shape (1257,); expected (1258, 1) or (1258,)" in printed(
+        capsys, check_scaling, **scaling(solution, train_scaled=solution["train_scaled"][1:]))
+
+
+# ---- check_windows ------------------------------------------------------------------------------------------------
+
+
+def test_windows_pass_on_the_solution(solution, capsys):
+    assert printed(capsys, check_windows, **windows(solution)) == (
+        "Correct: 1198 windows of 60 days, each followed by its target, the next day's scaled open.")
+    as_float32 = {"X_train": solution["X_train"].astype("float32"), "y_train": solution["y_train"].astype("float32")}
+    assert printed(capsys, check_windows, **windows(solution, **as_float32)).startswith("Correct:")
+
+
+def chapter_loop(series, window, target_offset=0, start_offset=0):
+    """The chapter's for loop, optionally with the off-by-one mistakes learners make."""
+    X, y = [], []
+    for i in range(window, len(series)):
+        X.append(series[i - window + start_offset:i + start_offset])
+        y.append(series[i + target_offset])
+    return np.array(X), np.array(y)
+
+
+def test_windows_name_a_missing_feature_axis(solution, capsys):
+    X, y = chapter_loop(solution["train_scaled"], WINDOW)
+    assert printed(capsys, check_windows, **windows(solution, X_train=X, y_train=y)) == (
+        "Not quite: X_train has shape (1198, 60), but an LSTM layer reads three axes (samples, time steps, "
+        "features): expected (1198, 60, 1), with the single feature as the last axis.")
+    # With the reshape the chapter does next, the loop is right.
+    assert printed(capsys, check_windows, **windows(solution, X_train=X[..., None], y_train=y)).startswith("Correct:")
+
+
+@pytest.mark.parametrize("mistake", [{"target_offset": -1}, {"start_offset": 1, "target_offset": 0}],
+                         ids=["target-is-last-day-of-window", "window-includes-target-day"])
+def test_windows_name_targets_misaligned_by_one_day(solution, capsys, mistake):
+    series = np.append(solution["train_scaled"], 0.5) if mistake.get("start_offset") else solution["train_scaled"]
+    X, y = chapter_loop(series, WINDOW, **mistake)
+    X, y = X[:1198, :, None], y[:1198]
+    message = printed(capsys, check_windows, **windows(solution, X_train=X, y_train=y))
+    assert message == ("Not quite: each window already contains its own target as its last day (off by one): a "
+                       "window must end the day before the day it predicts.")
+
+
+def test_windows_name_unscaled_windows_lists_and_wrong_counts(solution, capsys):
+    dollars = solution["training_data"][:, 0]
+    X, y = make_windows(dollars, WINDOW)
+    assert "X_train or y_train holds prices in dollars; cut the windows from train_scaled" in printed(
+        capsys, check_windows, **windows(solution, X_train=X, y_train=y))
+    assert printed(capsys, check_windows, **windows(solution, X_train=list(solution["X_train"]))) == (
+        "Not quite: X_train is a list; expected a NumPy array of shape (1198, 60, 1).")
+    assert "X_train has shape (1197, 60, 1); expected (1198, 60, 1)" in printed(
+        capsys, check_windows, **windows(solution, X_train=solution["X_train"][:-1]))
+    shuffled = solution["X_train"][::-1].copy()
+    assert "the rows of X_train are not the 60-day runs of train_scaled in order" in printed(
+        capsys, check_windows, **windows(solution, X_train=shuffled))
+
+
+# ---- check_model --------------------------------------------------------------------------------------------------
+
+
+def chapter_model(units=UNITS, dropout=0.0, layers=4, last_returns_sequences=False, compile_it=True):
+    """The chapter's network written out as a learner would, with one of their typical mistakes."""
+    model = keras.Sequential([keras.Input(shape=(WINDOW, 1))])
+    for number in range(layers):
+        last = number == layers - 1
+        model.add(keras.layers.LSTM(units, return_sequences=not last or last_returns_sequences))
+        if dropout:
+            model.add(keras.layers.Dropout(dropout))
+    model.add(keras.layers.Dense(1))
+    if compile_it:
+        model.compile(optimizer="adam", loss="mean_squared_error")
+    return model
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_model_passes_on_the_solution(capsys, dropout):
+    message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=dropout,
+                      model=build_stacked_lstm(WINDOW, UNITS, dropout))
+    with_dropout = ", each followed by Dropout(0.2)" if dropout else ""
+    assert message == (f"Correct: 4 LSTM layers of 50 units{with_dropout}, the first three returning sequences, "
+                       "then Dense(1); compiled with Adam and the mean squared error.")
+
+
+@pytest.mark.parametrize(("mistake", "hint"), [
+    ({"last_returns_sequences": True}, "the last LSTM layer returns sequences"),
+    ({"layers": 3}, "model has 3 LSTM layers; the chapter's network stacks 4."),
+    ({"units": 100}, "LSTM layer 1 has 100 units; every LSTM layer should have UNITS = 50."),
+    ({"compile_it": False}, "model is not compiled yet"),
+    ({"dropout": 0.5}, "a Dropout layer drops 0.5 of its inputs; expected DROPOUT = 0.2."),
+], ids=["last-returns-sequences", "three-layers", "wrong-units", "not-compiled", "wrong-rate"])
+def test_model_names_typical_mistakes(capsys, mistake, hint):
+    settings = {"dropout": 0.2, **mistake}
+    message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.2, model=chapter_model(**settings))
+    assert message.startswith("Not quite: " + hint)
+
+
+def test_model_names_missing_dropout_and_wrong_loss(capsys):
+    message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.2, model=chapter_model())
+    assert message == ("Not quite: LSTM layer 1 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM "
+                       "layer's output goes through dropout.")
+    model = chapter_model(compile_it=False)
+    model.compile(optimizer="adam", loss="mean_absolute_error")
+    assert "compiled with the loss 'mean_absolute_error'; expected the mean squared error" in printed(
+        capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.0, model=model)
+    assert printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.0, model="LSTM") == (
+        "Not quite: model is a str; expected a Keras model (keras.Sequential).")
+
+
+# ---- check_january_inputs ------------------------------------------------------------------------------------------
+
+
+def test_january_inputs_pass_on_the_solution(solution, capsys):
+    assert printed(capsys, check_january_inputs, **january(solution)) == (
+        "Correct: 21 test windows; the first is the last 60 training days, and each next one slides one day "
+        "into January.")
+
+
+def test_january_inputs_name_windows_that_do_not_start_with_the_last_training_days(solution, capsys):
+    series = solution["train_scaled"]
+    shifted = np.concatenate([series[-WINDOW - 1:-1], solution["test_scaled"]])
+    assert printed(capsys, check_january_inputs, **january(solution, inputs=shifted)) == (
+        "Not quite: inputs does not start with the last 60 days of train_scaled: the window for the first test day "
+        "is the 60 training days right before it.")
+    test_only = solution["test_scaled"]
+    assert "inputs has shape (21,); expected (81, 1) or (81,)" in printed(
+        capsys, check_january_inputs, **january(solution, inputs=test_only))
+
+
+def test_january_inputs_name_test_windows_off_by_one(solution, capsys):
+    late = np.lib.stride_tricks.sliding_window_view(solution["inputs"], WINDOW)[1:, :, None]
+    assert printed(capsys, check_january_inputs, **january(solution, X_test=late)) == (
+        "Not quite: each test window starts one day late, so it already contains the day it should predict "
+        "(off by one).")
+    flat = solution["X_test"][:, :, 0]
+    assert "X_test has shape (21, 60), but the model reads three axes" in printed(
+        capsys, check_january_inputs, **january(solution, X_test=flat))
+
+
+def test_january_inputs_name_a_refitted_scaler_and_unscaled_test_prices(solution, capsys):
+    refitted = MinMaxScaler().fit(solution["prices"].test_open.reshape(-1, 1))
+    assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)).startswith(
+        "Not quite: scaler has been fitted again, now on 21 prices")
+    dollars = solution["prices"].test_open
+    assert printed(capsys, check_january_inputs, **january(solution, test_scaled=dollars)) == (
+        "Not quite: test_scaled holds January prices in dollars; scale them with scaler first.")
+
+
+# ---- reading the notebook's variables ---------------------------------------------------------------------------
+
+
+def test_a_check_before_its_cell_names_the_cell_to_complete(capsys):
+    notebook = {}
+    exec("from utils.checks import check_windows\ncheck_windows()", notebook)
+    assert capsys.readouterr().out == ("Not yet: WINDOW is not defined yet: complete and run the parameters cell at the "
+                                       "top, then run this check again.\n")
+    notebook.update(WINDOW=WINDOW, train_scaled=np.zeros(100))
+    exec("check_windows()", notebook)
+    assert capsys.readouterr().out == ("Not yet: X_train is not defined yet: complete and run the cell that cuts the "
+                                       "training windows, then run this check again.\n")
+
+
+def test_called_without_arguments_a_check_reads_the_callers_variables(solution, capsys):
+    notebook = {"WINDOW": WINDOW, **{name: solution[name] for name in ("train_scaled", "X_train", "y_train")}}
+    exec("from utils.checks import check_windows\ncheck_windows()", notebook)
+    assert capsys.readouterr().out.startswith("Correct: 1198 windows")
+    notebook["y_train"] = solution["y_train"][:-1]
+    exec("check_windows()", notebook)
+    assert "y_train has shape (1197,); expected (1198,)" in capsys.readouterr().out

@@ -1,0 +1,233 @@
+"""Trained models saved with full runs, checked by checksum, loaded instead of training; runs with other settings apart."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import utils.results as results
+import utils.saved_models as saved_models
+from utils.cli import main
+from utils.data import ChecksumWarning, DataError, load_prices, sha256_of
+from utils.features import fit_scaler, january_inputs, make_windows, scale
+from utils.model import build_stacked_lstm
+from utils.training import keras, predict_prices
+
+ROOT = Path(__file__).resolve().parents[1]
+OWN = {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1}
+
+
+@pytest.fixture
+def results_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    return tmp_path / "results"
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """A small model on the workshop's 60-day windows, trained one epoch (the settings recorded are the notebook's)."""
+    model = build_stacked_lstm(window=60, units=2, layers=1)
+    X = np.random.default_rng(0).random((32, 60, 1)).astype("float32")
+    model.fit(X, X[:, -1, 0], epochs=1, batch_size=32, verbose=0)
+    return model
+
+
+def record(**changes) -> dict:
+    return {**OWN, "epochs": 100, "fit_seconds": 12.3, "final_loss": 0.001, "keras_backend": "jax", "loaded": False,
+            "dates": ["2019-01-02", "2019-01-03"], "predictions": [1.0, 2.0], **changes}
+
+
+def windows(count: int = 4) -> np.ndarray:
+    return np.random.default_rng(1).random((count, 60, 1)).astype("float32")
+
+
+def load(name="Exercise9.01", **changes):
+    return saved_models.load_trained_model(name, **{**OWN, **changes})
+
+
+def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir, tiny_model, capsys):
+    path = results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved = json.loads(path.read_text())
+    model_file = results_dir / "models" / "Exercise9.01.keras"
+    assert saved["model_sha256"] == sha256_of(model_file)
+    assert not [entry for entry in model_file.parent.iterdir() if entry.name.startswith(".")], "temporary file left"
+
+    model, run = load()
+    np.testing.assert_allclose(model.predict(windows(), verbose=0), tiny_model.predict(windows(), verbose=0), atol=1e-6)
+    assert (run.loaded, run.epochs, run.seconds, run.final_loss) == (True, 100, 0.0, 0.001)
+    assert "training it took about 12 s for 100 epochs" in capsys.readouterr().out
+
+
+def test_saved_models_leave_out_the_optimizer_state(results_dir, tiny_model):
+    results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    size = (results_dir / "models" / "Exercise9.01.keras").stat().st_size
+    bytes_of_weights = 4 * tiny_model.count_params()
+    # The file's fixed part (config, HDF5 layout) is about 20 kB; Adam's two moments would add twice the weights.
+    assert size < 40_000 + 1.5 * bytes_of_weights
+
+
+def test_quick_runs_save_no_model(results_dir, tiny_model):
+    path = results.save_result("Exercise9.01", 2, record(epochs=2), model=tiny_model)
+    assert path == results_dir / "epochs-2" / "Exercise9.01.json"
+    assert "model_sha256" not in json.loads(path.read_text())
+    assert not (results_dir / "models").exists()
+
+
+def test_a_run_with_other_settings_never_replaces_the_committed_result(results_dir, tiny_model, capsys):
+    committed = results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    before = {p: p.read_bytes() for p in results_dir.rglob("*") if p.is_file()}
+    path = results.save_result("Exercise9.01", 100, record(units=8), model=tiny_model)
+    assert path == results_dir / "other-settings" / "Exercise9.01_GOOG_8u_d0_w60_seed1.json"
+    assert json.loads(path.read_text())["units"] == 8
+    assert {p: p.read_bytes() for p in before} == before and committed.is_file()
+    said = capsys.readouterr().out
+    assert "UNITS = 8 (the notebook's own: 50)" in said and said.count("\n") == 1
+
+
+@pytest.mark.parametrize("changes", [{"ticker": "AMZN"}, {"dropout": 0.2}, {"window": 30}, {"seed": 2}])
+def test_every_setting_counts(results_dir, changes):
+    path = results.save_result("Exercise9.01", 100, record(**changes))
+    assert path.parent.name == "other-settings"
+    assert not (results_dir / "Exercise9.01.json").exists()
+
+
+def test_a_loaded_run_writes_nothing(results_dir, tiny_model):
+    assert results.save_result("Exercise9.01", 100, record(loaded=True), model=tiny_model) == \
+        results_dir / "Exercise9.01.json"
+    assert not results_dir.exists()
+
+
+@pytest.fixture
+def committed(results_dir, tiny_model):
+    results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    return results_dir / "models" / "Exercise9.01.keras"
+
+
+def test_a_missing_model_says_how_to_train(committed):
+    committed.unlink()
+    with pytest.raises(DataError, match=r"Exercise9.01.keras is missing: set TRAIN = True to train the model yourself "
+                                        r"\(about 12 s for 100 epochs\), or restore"):
+        load()
+
+
+def test_a_truncated_model_says_so(committed):
+    committed.write_bytes(committed.read_bytes()[: committed.stat().st_size // 2])
+    with pytest.raises(DataError, match=r"is truncated or damaged \(not a complete .keras file\): set TRAIN = True"):
+        load()
+
+
+def test_a_damaged_model_says_so(committed):
+    data = bytearray(committed.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the stored weights: the zip's CRC no longer matches
+    committed.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"is damaged \(model.weights.h5 inside it fails its check\)"):
+        load()
+
+
+def test_a_replaced_model_fails_its_checksum(committed, tiny_model, results_dir):
+    other = build_stacked_lstm(window=60, units=2, layers=1)
+    saved_models.save_model("Exercise9.01", other)  # a complete model file, but not the one the results recorded
+    with pytest.raises(DataError, match=r"differs from the SHA-256 recorded when it was saved"):
+        load()
+
+
+def test_a_learner_with_other_settings_is_told_to_train(committed):
+    with pytest.raises(DataError, match=r"not UNITS = 8 \(the notebook's own: 50\): set TRAIN = True to train the model "
+                                        r"yourself with your settings"):
+        load(units=8)
+
+
+def test_no_committed_results_or_unknown_notebook(results_dir):
+    with pytest.raises(DataError, match=r"no saved results for Exercise9.01 .* run Exercise9.01/Exercise9.01.ipynb first"):
+        load()
+    with pytest.raises(DataError, match=r"'Exercise9.99' is not one of the workshop's notebooks"):
+        load("Exercise9.99")
+
+
+def test_a_file_keras_cannot_read_is_one_sentence(committed, results_dir):
+    shutil.copy(committed, committed.with_suffix(".bak"))
+    import zipfile
+
+    with zipfile.ZipFile(committed, "w") as archive:  # a valid zip, recorded checksum, but no model inside
+        archive.writestr("metadata.json", "{}")
+    saved = json.loads((results_dir / "Exercise9.01.json").read_text())
+    results.write_json_atomically(results_dir / "Exercise9.01.json", {**saved, "model_sha256": sha256_of(committed)})
+    with pytest.raises(DataError, match=r"Exercise9.01.keras cannot be loaded by Keras [0-9.]+ \(\w+\): set TRAIN = True"):
+        load()
+
+
+def test_data_check_verifies_the_model_files(committed, capsys):
+    assert saved_models.check_saved_models() == []
+    assert "models/Exercise9.01.keras  ok" in capsys.readouterr().out
+    committed.write_bytes(committed.read_bytes()[:100])
+    assert saved_models.check_saved_models() == [f"{committed}: is truncated or damaged (not a complete .keras file)"]
+
+
+def test_the_cli_evaluates_the_committed_model(committed, capsys, shipped_data):
+    assert main(["train", "--ticker", "GOOG", "--units", "50", "--load", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["loaded"] is True and shown["fit_seconds"] == 0 and shown["epochs"] == 100
+    assert len(shown["predictions"]) == 21 and shown["rmse"] > 0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--units", "8"], "no committed model has these settings"),
+    (["--units", "50", "--seeds", "1,2"], "leave out --seeds, --save and --epochs other than 100"),
+    (["--units", "50", "--epochs", "3"], "leave out --seeds, --save and --epochs other than 100"),
+])
+def test_the_cli_load_mistakes_are_one_line(results_dir, capsys, shipped_data, arguments, message):
+    assert main(["train", "--ticker", "GOOG", "--load", *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_committed_models_are_not_ignored_by_git():
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", "-q", "results/models/Exercise9.01.keras"], cwd=ROOT)
+    assert ignored.returncode == 1, "results/models/*.keras must be committed, but .gitignore ignores them"
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="saves on the JAX path")
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+def test_a_model_saved_on_jax_predicts_the_same_on_tensorflow(results_dir, tmp_path):
+    model = build_stacked_lstm(window=60, units=50)
+    X = windows(8)
+    model.fit(X, X[:, -1, 0], epochs=1, batch_size=8, verbose=0)
+    saved_models.save_model("Exercise9.01", model)
+    np.save(tmp_path / "windows.npy", X)
+    code = ("import sys, numpy as np, keras; assert keras.backend.backend() == 'tensorflow'; "
+            "model = keras.saving.load_model(sys.argv[1]); "
+            "np.save(sys.argv[3], model.predict(np.load(sys.argv[2]), verbose=0))")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    subprocess.run([sys.executable, "-c", code, str(results_dir / "models" / "Exercise9.01.keras"),
+                    str(tmp_path / "windows.npy"), str(tmp_path / "on_tensorflow.npy")], env=env, check=True)
+    np.testing.assert_allclose(np.load(tmp_path / "on_tensorflow.npy"), model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["Exercise9.01", "Exercise9.02", "Activity9.01", "Activity9.02", "Activity9.03"])
+def test_each_committed_model_reproduces_its_committed_predictions(name, shipped_data):
+    if not saved_models.model_path(name).is_file():
+        pytest.skip(f"results/models/{name}.keras is not committed yet: the main job (python -m utils notebooks, "
+                    "100 epochs) saves it")
+    settings = results.committed_settings(name)
+    model, _ = saved_models.load_trained_model(name, **settings, announce=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChecksumWarning)
+        prices = load_prices(settings["ticker"], window=settings["window"])
+    scaler = fit_scaler(prices.train_open)
+    train_scaled = scale(scaler, prices.train_open)
+    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, prices.test_open), settings["window"]),
+                             settings["window"])
+    committed = results.load_result(name, 100)["predictions"]
+    np.testing.assert_allclose(predict_prices(model, X_test, scaler), committed, rtol=0, atol=1e-4)

@@ -1,0 +1,190 @@
+"""The activities' task notebooks, generated from their solutions: ``python -m utils tasks [--check]``.
+
+Each activity folder holds the solution, ``Activity9.0N.ipynb`` (executed,
+checked by nbval), and the learner's version, ``Activity9.0N_task.ipynb``,
+which is never edited by hand. It is the solution with:
+
+* in each code cell, the lines between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION`` replaced by ``# your code here`` (at the marker's
+  indentation); the lines around them, such as the comments that say what to
+  write, stay;
+* cells tagged ``solution-only`` left out; cells tagged ``task-only`` kept,
+  without that tag (they are in the solution file too, for this command);
+* every output and execution count cleared, and the metadata that records one
+  run (papermill's timings, execution timestamps) dropped.
+
+The file's bytes depend only on the solution's source, so ``--check`` can
+compare them with what is committed. :func:`fill` does the reverse (the task
+with each blank replaced by its solution block), for the test that completes
+every task and runs its checks.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from .data import REPO_ROOT, DataError
+from .results import write_text_atomically
+
+TASK_NOTEBOOKS = ("Activity9.01", "Activity9.02", "Activity9.03")
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BLANK = "# your code here"
+SOLUTION_ONLY, TASK_ONLY = "solution-only", "task-only"
+# Cell and notebook metadata written by one execution, not part of the notebook's content.
+RUN_METADATA = ("execution", "papermill", "ExecuteTime", "widgets")
+
+
+def solution_path(name: str, root: Path = REPO_ROOT) -> Path:
+    return Path(root) / name / f"{name}.ipynb"
+
+
+def task_path(name: str, root: Path = REPO_ROOT) -> Path:
+    return Path(root) / name / f"{name}_task.ipynb"
+
+
+def _read(path: Path):
+    import nbformat
+
+    relative = _shown(path)
+    if not path.is_file():
+        raise DataError(f"{relative}: solution notebook not found")
+    try:
+        return nbformat.read(path, as_version=4)
+    except (ValueError, UnicodeDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise DataError(f"{relative}: not a readable notebook ({str(exc).splitlines()[0]})") from None
+
+
+def _shown(path: Path) -> str:
+    path = Path(path)
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def solution_blocks(source: str, where: str) -> tuple[str, list[str]]:
+    """``source`` with each marked block replaced by a blank, and the blocks' own lines (markers left out).
+
+    ``where`` names the notebook and cell in the one-line error about unbalanced markers.
+    """
+    kept, blocks, block, indent = [], [], None, ""
+    lines = source.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if block is not None:
+                raise DataError(f"{where}, line {number}: {BEGIN} inside another solution block")
+            block, indent = [], line[: len(line) - len(line.lstrip())]
+        elif marker == END:
+            if block is None:
+                raise DataError(f"{where}, line {number}: {END} without a {BEGIN} before it")
+            kept.append(indent + BLANK + ("\n" if line.endswith("\n") else ""))
+            blocks.append("".join(block))
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            kept.append(line)
+    if block is not None:
+        raise DataError(f"{where}: {BEGIN} without an {END} after it")
+    return "".join(kept), blocks
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _without_run_metadata(metadata: dict) -> dict:
+    return {key: value for key, value in metadata.items() if key not in RUN_METADATA}
+
+
+def task_notebook(solution, where: str):
+    """The task version of a solution notebook (an nbformat node); the solution is left unchanged."""
+    task = copy.deepcopy(solution)
+    task.metadata = _without_run_metadata(task.metadata)
+    cells, blanks = [], 0
+    for number, cell in enumerate(solution.cells, start=1):
+        tags = _tags(cell)
+        if SOLUTION_ONLY in tags:
+            continue
+        cell = copy.deepcopy(cell)
+        cell.metadata = _without_run_metadata(cell.metadata)
+        if TASK_ONLY in tags:
+            cell.metadata["tags"] = [tag for tag in tags if tag != TASK_ONLY]
+        if cell.cell_type == "code":
+            cell.source, blocks = solution_blocks(cell.source, f"{where}, cell {number}")
+            blanks += len(blocks)
+            cell.outputs, cell.execution_count = [], None
+        elif BEGIN in cell.source:
+            raise DataError(f"{where}, cell {number}: {BEGIN} in a {cell.cell_type} cell; markers go in code cells")
+        cells.append(cell)
+    if not blanks:
+        raise DataError(f"{where}: no {BEGIN} ... {END} blocks, so the task would have nothing to complete")
+    task.cells = cells
+    return task
+
+
+def render(notebook) -> str:
+    """The notebook as the text nbformat writes (sorted keys, one-space indent), ending in a newline."""
+    import nbformat
+
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def generated_task(name: str, root: Path = REPO_ROOT) -> str:
+    path = solution_path(name, root)
+    return render(task_notebook(_read(path), _shown(path)))
+
+
+def write_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> list[Path]:
+    """Generate every task notebook first, then write them (atomically); a bad solution writes nothing."""
+    texts = {name: generated_task(name, root) for name in names}
+    return [write_text_atomically(task_path(name, root), text) for name, text in texts.items()]
+
+
+def stale_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> list[str]:
+    """One line per task notebook that is missing or differs from what its solution generates."""
+    lines = []
+    for name in names:
+        path = task_path(name, root)
+        if not path.is_file():
+            lines.append(f"{_shown(path)}: missing; run 'python -m utils tasks' to generate it")
+        elif path.read_text(encoding="utf-8") != generated_task(name, root):
+            lines.append(f"{_shown(path)}: out of date with {_shown(solution_path(name, root))}; "
+                         "run 'python -m utils tasks' to regenerate it")
+    return lines
+
+
+def fill(task, solution):
+    """The task notebook with each blank replaced by its solution block: what a learner who got it right wrote.
+
+    Cells are matched by their id (generation keeps the solution's ids).
+    """
+    task = copy.deepcopy(task)
+    solutions = {cell.get("id"): cell for cell in solution.cells}
+    for cell in task.cells:
+        if cell.cell_type != "code" or BLANK not in cell.source:
+            continue
+        original = solutions.get(cell.get("id"))
+        if original is None:
+            raise DataError(f"task cell {cell.get('id')!r} has a blank but no solution cell with the same id")
+        _, blocks = solution_blocks(original.source, f"solution cell {cell.get('id')}")
+        filled = []
+        for line in cell.source.splitlines(keepends=True):
+            if line.strip() == BLANK and blocks:
+                filled.append(blocks.pop(0))
+            else:
+                filled.append(line)
+        cell.source = "".join(filled)
+    return task
+
+
+def run_tasks_command(check: bool, names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> int:
+    """``python -m utils tasks``: write the task notebooks; with ``check``, only report stale ones (exit 1)."""
+    if check:
+        stale = stale_tasks(names, root)
+        for line in stale:
+            print(line)
+        return 1 if stale else 0
+    for path in write_tasks(names, root):
+        print(f"wrote {_shown(path)}")
+    return 0
