@@ -45,20 +45,40 @@ def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
             assert loaded <= set(group[:position]), f"{name} loads {loaded}, which its lane has not run before it"
 
 
-def test_lane_output_is_labelled_and_its_progress_bar_thinned(capsys, monkeypatch):
+def lane_output(last_line=b"X_train: (1198, 60, 1)\n"):
     import io
 
-    monkeypatch.setattr(main_job, "LANE_PROGRESS_EVERY", 3600)
     bars = b"".join(f"\r {n}%|##| {n}/100 [00:0{n % 10}<00:10, 1.0s/epoch]".encode() for n in range(1, 101))
-    stream = io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
-                        b"[1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb\n" + bars + b"\nX_train: (1198, 60, 1)\n")
-    main_job.relay("GOOG", stream)
+    return io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+                      b"[1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb\n" + bars + b"\n" + last_line)
+
+
+def bar_epochs(lines):
+    return [int(line.split("/")[0].split()[-1]) for line in lines if "epoch]" in line]
+
+
+def test_lane_output_is_labelled_and_its_progress_bar_thinned(capsys):
+    # A clock that reads 0 whatever the machine's uptime: the first bar line still shows, then only the last.
+    main_job.relay("GOOG", lane_output(), clock=lambda: 0.0, every=3600)
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "[GOOG] [1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb"
     assert [line for line in lines if "epoch]" in line] == [
         "[GOOG] 1%|##| 1/100 [00:01<00:10, 1.0s/epoch]", "[GOOG] 100%|##| 100/100 [00:00<00:10, 1.0s/epoch]"]
     assert lines[-1] == "[GOOG] X_train: (1198, 60, 1)"
     assert not any("TCP" in line for line in lines)
+
+
+def test_lane_progress_shows_one_bar_line_per_interval(capsys):
+    import itertools
+
+    seconds = itertools.count()  # each bar line arrives one second after the one before
+    main_job.relay("AMZN", lane_output(), clock=lambda: float(next(seconds)), every=30)
+    assert bar_epochs(capsys.readouterr().err.splitlines()) == [1, 31, 61, 91, 100]
+
+
+def test_a_lane_final_line_without_newline_is_shown(capsys):
+    main_job.relay("GOOG", lane_output(last_line=b"error: the kernel died"), clock=lambda: 0.0)
+    assert capsys.readouterr().err.splitlines()[-1] == "[GOOG] error: the kernel died"
 
 
 def test_a_failed_lane_is_named_after_the_others_finish(monkeypatch):
@@ -103,4 +123,6 @@ def test_pinning_to_cpus_this_machine_lacks_is_a_clear_error():
     before = os.sched_getaffinity(0)
     with pytest.raises(DataError, match=r"--cpus 4096: cannot run on these CPUs here"):
         main_job.pin_to({4096})
+    with pytest.raises(DataError, match=r"--cpus 1180591620717411303424: cannot run on these CPUs here"):
+        main_job.pin_to({2**70})  # too large for the system call's CPU set
     assert os.sched_getaffinity(0) == before

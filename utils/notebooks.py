@@ -116,7 +116,7 @@ def pin_to(cpus: set[int]) -> None:
     """Run this process (and the kernels it starts, which inherit it) on ``cpus`` only."""
     try:
         os.sched_setaffinity(0, cpus)
-    except (AttributeError, OSError, ValueError) as exc:
+    except (AttributeError, OSError, ValueError, OverflowError) as exc:
         raise DataError(f"--cpus {','.join(map(str, sorted(cpus)))}: cannot run on these CPUs here ({exc})") from None
 
 
@@ -179,20 +179,33 @@ def run_lanes(groups: list[list[str]], jobs: int) -> None:
     print(f"all lanes done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
 
-def relay(label: str, stream) -> None:
-    """Print a lane's output with its label; of its progress bar, one line every LANE_PROGRESS_EVERY seconds."""
-    last_bar, pending = 0.0, b""
+def relay(label: str, stream, clock=time.monotonic, every: float | None = None) -> None:
+    """Print a lane's output with its label; of its progress bar, the first line, then one every ``every`` seconds.
+
+    ``every`` defaults to LANE_PROGRESS_EVERY; ``clock`` is read only to compare two of its readings, so the
+    first line shows whatever it reads (a monotonic clock counts from the machine's start).
+    """
+    every = LANE_PROGRESS_EVERY if every is None else every
+    last_bar, pending = None, b""
     while chunk := stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096):
         pending += chunk
         *pieces, pending = pending.replace(b"\r", b"\n").split(b"\n")
         for piece in pieces:
-            line = piece.decode(errors="replace").strip()
-            if not line or "Kernel is running over TCP" in line:
-                continue
-            bar = PROGRESS_BAR.search(line)
-            if bar:
-                finished = bar.group(1) == bar.group(2)
-                if time.monotonic() - last_bar < LANE_PROGRESS_EVERY and not finished:
-                    continue
-                last_bar = time.monotonic()
-            print(f"[{label}] {line}", file=sys.stderr, flush=True)
+            last_bar = relay_line(label, piece, last_bar, clock, every)
+    relay_line(label, pending, last_bar, clock, every)  # the last line, when it ends without a newline
+
+
+def relay_line(label: str, piece: bytes, last_bar: float | None, clock, every: float) -> float | None:
+    """Print one line of a lane's output unless it is noise or a bar line too soon after the last; the bar's time."""
+    line = piece.decode(errors="replace").strip()
+    if not line or "Kernel is running over TCP" in line:
+        return last_bar
+    bar = PROGRESS_BAR.search(line)
+    if bar:
+        now = clock()
+        finished = bar.group(1) == bar.group(2)
+        if last_bar is not None and now - last_bar < every and not finished:
+            return last_bar
+        last_bar = now
+    print(f"[{label}] {line}", file=sys.stderr, flush=True)
+    return last_bar
