@@ -153,6 +153,8 @@ def read_price_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty (no header and no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    except OSError as exc:  # no permission to read it, a disk error, ...
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
     frame.columns = [str(name).strip() for name in frame.columns]
     for column in ("Date", "Open"):
