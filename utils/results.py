@@ -128,6 +128,10 @@ def save_cli_result(result: dict) -> Path:
     return write_json_atomically(cli_result_path(result), result)
 
 
+# What the results table reads from a saved CLI result.
+CLI_RESULT_KEYS = ("ticker", "units", "dropout", "epochs", "seed")
+
+
 def load_cli_results() -> list[dict]:
     """Every saved CLI result; unreadable files are skipped with a note on stderr."""
     import sys
@@ -135,7 +139,11 @@ def load_cli_results() -> list[dict]:
     found = []
     for path in sorted((RESULTS_DIR / "cli").glob("*.json")):
         try:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, UnicodeDecodeError) as exc:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            missing = [key for key in CLI_RESULT_KEYS if key not in result] if isinstance(result, dict) else ["all"]
+            if missing:
+                raise ValueError(f"it lacks {', '.join(missing)}")
+            found.append(result)
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
             print(f"skipping {path.relative_to(REPO_ROOT)}: cannot be read ({exc})", file=sys.stderr)
     return found
