@@ -18,6 +18,8 @@ from utils.training import keras
 ROOT = Path(__file__).resolve().parents[1]
 
 jax_only = pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast CPU LSTM is written in JAX")
+glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                                reason="the setting is glibc's")
 
 
 def in_fresh_process(code: str, **env_changes) -> str:
@@ -112,10 +114,9 @@ def test_the_first_layer_with_one_feature_and_a_long_window_also_matches():
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
 
 
-@jax_only
-def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
-    from utils.model import build_stacked_lstm
-
+@pytest.fixture
+def fast_calls(monkeypatch):
+    """Every call of the fast loop (while JAX traces, for compiled code), as its inputs' shape."""
     calls = []
     real = backend.fast_lstm
 
@@ -124,6 +125,14 @@ def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(backend, "fast_lstm", counting)
+    return calls
+
+
+@jax_only
+def test_training_the_workshop_model_goes_through_the_fast_loop(fast_calls):
+    from utils.model import build_stacked_lstm
+
+    calls = fast_calls
     model = build_stacked_lstm(window=10, units=4)
     X = np.random.default_rng(2).random((8, 10, 1)).astype("float32")
     history = model.fit(X, X[:, -1, 0], epochs=2, batch_size=8, verbose=0)
@@ -168,20 +177,6 @@ def test_installing_twice_wraps_once():
     before = keras_backend.lstm
     backend.use_fast_cpu_lstm()
     assert keras_backend.lstm is before
-
-
-@pytest.fixture
-def fast_calls(monkeypatch):
-    """Every call of the fast loop (while JAX traces, for compiled code), as its inputs' shape."""
-    calls = []
-    real = backend.fast_lstm
-
-    def counting(*args, **kwargs):
-        calls.append(tuple(args[0].shape))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(backend, "fast_lstm", counting)
-    return calls
 
 
 @jax_only
@@ -263,8 +258,7 @@ print(json.dumps([before, agreed, after, libc.mallinfo2().arena]))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-                    reason="the setting is glibc's")
+@glibc_only
 def test_freed_scratch_memory_stays_in_the_process_for_reuse():
     """A 64 MB block (XLA's scratch at 100 units is of that order) comes from the heap and stays there once freed."""
 
@@ -275,10 +269,6 @@ def test_freed_scratch_memory_stays_in_the_process_for_reuse():
     assert agreed is True
     assert after < size, "after reuse_freed_memory the block should come from the heap"
     assert heap >= size, "the freed block should stay in the process's heap"
-
-
-glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-                                reason="the setting is glibc's")
 
 
 @glibc_only
