@@ -57,6 +57,23 @@ def test_a_damaged_cli_result_is_skipped_with_a_note(project, capsys, content):
     assert "skipping results/cli/GOOG_50u_d0_100ep_seeds1-2.json: cannot be read" in capsys.readouterr().err
 
 
+def test_a_saved_result_without_a_metric_is_skipped_with_a_note(project, capsys):
+    save_every_notebook(days=1)
+    broken = results.load_result("Exercise9.02", 100)
+    del broken["rmse"]
+    results.write_json_atomically(project / "results" / "Exercise9.02.json", broken)
+    assert "Exercise9.02" not in list(report.refresh_results_table()["notebook"])
+    assert "skipping Exercise9.02: its saved result (or its seed spread) has no usable 'rmse'" in capsys.readouterr().err
+
+
+def test_forecasts_for_other_test_days_are_one_line_from_the_figure(project, shipped_data, capsys):
+    save_every_notebook(days=20)
+    assert main(["table"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: results/Exercise9.01.json holds 20 predictions for the 21 test days of GOOG: "
+                   "run Exercise9.01 again to rewrite it\n")
+
+
 def test_table_without_results_says_what_to_run(project):
     with pytest.raises(DataError, match="no full-run results in results/: run 'python -m utils notebooks' first"):
         report.refresh_results_table()

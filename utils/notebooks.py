@@ -91,7 +91,8 @@ def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = Tr
         run_in_this_process(names, epochs)
     if not is_full_run(epochs):
         folder = results.results_dir(epochs, FULL_EPOCHS).relative_to(REPO_ROOT)
-        print(f"quick run ({epochs} epochs): the executed notebooks are in {folder}/; the committed notebooks, the "
+        quick = f"{epochs} epoch{'s' if epochs != 1 else ''}"
+        print(f"quick run ({quick}): the executed notebooks are in {folder}/; the committed notebooks, the "
               f"README table and the figure are left as they are (only a full {FULL_EPOCHS}-epoch run updates them)",
               file=sys.stderr, flush=True)
     elif table:

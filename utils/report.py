@@ -79,28 +79,36 @@ def results_table() -> pd.DataFrame:
         except DataError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
-        # The settings come from the saved run itself, which may have been made with other parameters.
-        ticker, units, dropout = result["ticker"], result["units"], float(result["dropout"])
-        spread = spreads.get((ticker, units, dropout, result["epochs"]))
-        rows.append({
-            "notebook": name,
-            "ticker": ticker,
-            "units": units,
-            "dropout": dropout,
-            "epochs": result["epochs"],
-            "rmse": result["rmse"],
-            "mae": result["mae"],
-            "mape": result["mape"],
-            "naive_rmse": result["naive_rmse"],
-            "rmse_ratio": result["rmse_ratio"],
-            "free_running_rmse": result["free_running_rmse"],
-            "direction_accuracy": result["direction_accuracy"],
-            "seeds": len(spread["seeds"]) if spread else None,
-            "rmse_mean": spread["rmse_mean"] if spread else None,
-            "rmse_std": spread["rmse_std"] if spread else None,
-            "fit_seconds": result["fit_seconds"],
-        })
+        try:
+            rows.append(table_row(name, result, spreads))
+        except (KeyError, TypeError, ValueError) as exc:
+            print(f"skipping {name}: its saved result (or its seed spread) has no usable {exc}", file=sys.stderr)
     return pd.DataFrame(rows)
+
+
+def table_row(name: str, result: dict, spreads: dict) -> dict:
+    """One notebook's row of the results table."""
+    # The settings come from the saved run itself, which may have been made with other parameters.
+    ticker, units, dropout = result["ticker"], result["units"], float(result["dropout"])
+    spread = spreads.get((ticker, units, dropout, result["epochs"]))
+    return {
+        "notebook": name,
+        "ticker": ticker,
+        "units": units,
+        "dropout": dropout,
+        "epochs": result["epochs"],
+        "rmse": result["rmse"],
+        "mae": result["mae"],
+        "mape": result["mape"],
+        "naive_rmse": result["naive_rmse"],
+        "rmse_ratio": result["rmse_ratio"],
+        "free_running_rmse": result["free_running_rmse"],
+        "direction_accuracy": result["direction_accuracy"],
+        "seeds": len(spread["seeds"]) if spread else None,
+        "rmse_mean": spread["rmse_mean"] if spread else None,
+        "rmse_std": spread["rmse_std"] if spread else None,
+        "fit_seconds": result["fit_seconds"],
+    }
 
 
 def model_label(result: dict) -> str:
@@ -158,6 +166,9 @@ def readme_figure():
         for name, (nb_ticker, _, _) in NOTEBOOKS.items():
             if nb_ticker == ticker:
                 result = load_result(name, 100)
+                if len(result["predictions"]) != len(prices.test):
+                    raise DataError(f"results/{name}.json holds {len(result['predictions'])} predictions for the "
+                                    f"{len(prices.test)} test days of {ticker}: run {name} again to rewrite it")
                 forecasts[f"{name}: {model_label(result)}"] = result["predictions"]
         plot_forecasts(prices.test_dates, prices.test_open, forecasts, ticker,
                        naive=naive_forecast(prices.train_open, prices.test_open),
