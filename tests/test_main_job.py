@@ -43,13 +43,14 @@ def fake_project(tmp_path, monkeypatch):
 
 
 def test_failing_cell_names_the_notebook_and_cell(fake_project):
-    path = fake_project("Broken", "x = 1", "raise ValueError('no data')")
-    with pytest.raises(DataError, match=r"Broken: cell 2 failed with ValueError: no data"):
+    path = fake_project("Broken", "x = 1", "raise ValueError('no\\ndata')")
+    with pytest.raises(DataError, match=r"Broken: cell 2 failed with ValueError: no data \(the notebook was saved") as raised:
         main_job.run_notebooks(["Broken"])
+    assert "\n" not in str(raised.value)
     saved = nbformat.read(path, as_version=4)
     errors = [output for cell in saved.cells if cell.cell_type == "code" for output in cell.outputs
               if output["output_type"] == "error"]
-    assert [error["evalue"] for error in errors] == ["no data"]  # kept in the notebook for the learner to see
+    assert [error["evalue"] for error in errors] == ["no\ndata"]  # kept in the notebook for the learner to see
 
 
 def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():

@@ -132,7 +132,7 @@ def execute(name: str, path: Path, executed: Path, target: Path) -> None:
     except PapermillExecutionError as exc:
         save_executed(executed, target)
         raise DataError(
-            f"{name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} "
+            f"{name}: cell {exc.exec_count} failed with {exc.ename}: {' '.join(str(exc.evalue).split())} "
             f"(the notebook was saved with the error shown in that cell, in {target.relative_to(REPO_ROOT)})"
         ) from None
     except NoSuchKernel:
@@ -150,7 +150,7 @@ def refresh_table_and_figure() -> None:
         refresh_results_table()
         draw_readme_figure()
     except DataError as exc:
-        # A partial run (--only, or quick epochs) may not have every full-run result yet.
+        # A partial run (--only) may not have every full-run result yet.
         print(f"results table and figure not refreshed: {exc}", file=sys.stderr)
 
 
