@@ -53,6 +53,17 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == "interrupted\n"
 
 
+def test_a_file_the_system_refuses_is_one_line(monkeypatch, capsys):
+    import utils.cli as cli
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", "results/cli/GOOG_4u_d0_1ep_seed1.json")
+
+    monkeypatch.setattr(cli, "command_train", refused)
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--save"]) == 1
+    assert capsys.readouterr().err == "error: results/cli/GOOG_4u_d0_1ep_seed1.json: Permission denied\n"
+
+
 def test_the_one_line_warning_display_ends_with_the_command(shipped_data, capsys):
     import warnings
 
