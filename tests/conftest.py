@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from utils.data import data_dir
+
+# The property tests draw the same examples on every machine and every run: no example database
+# (.hypothesis/, a cache a previous run left) decides what a run tests.
+settings.register_profile("workshop", database=None, derandomize=True)
+settings.load_profile("workshop")
 
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
 

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 jax_only = pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast CPU LSTM is written in JAX")
 fast_loop_only = pytest.mark.skipif(not backend.use_fast_cpu_lstm(),
                                     reason="the fast CPU LSTM is not in place (another backend, or an unchecked Keras)")
+glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                                reason="the setting is glibc's")
 
 
 CLEARED = ("KERAS_BACKEND", "KERAS_HOME", "XLA_FLAGS", "JAX_PLATFORMS", backend.COMPILE_CACHE_VARIABLE,
@@ -149,12 +151,15 @@ def test_the_training_path_is_named_in_one_sentence():
         "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/jax_lstm.py)."
 
 
-def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7, **options):
+def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7, batch=None,
+                  wrapper=None, **options):
     """The same LSTM twice: one free to use the fast loop, one held to Keras's own step-by-step loop."""
     fast = keras.layers.LSTM(units, return_sequences=return_sequences, **options)
     looped = keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=False, **options)
-    fast.build((None, steps, features))
-    looped.build((None, steps, features))
+    if wrapper is not None:
+        fast, looped = wrapper(fast), wrapper(looped)
+    fast.build((batch, steps, features))
+    looped.build((batch, steps, features))
     rng = np.random.default_rng(0)
     # Random weights (not Keras's zero bias) so that every gate matters in the comparison.
     weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in fast.get_weights()]
@@ -163,13 +168,13 @@ def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: 
     return fast, looped
 
 
-def outputs_and_gradients(layer, x):
+def outputs_and_gradients(layer, x, training=False):
     """The layer's outputs, and the gradients of a weighted sum of them for the inputs and every weight."""
     import jax
     import jax.numpy as jnp
 
     def weighted_sum(trainable, inputs):
-        outputs, _ = layer.stateless_call(trainable, non_trainable, inputs)
+        outputs, _ = layer.stateless_call(trainable, non_trainable, inputs, training=training)
         # A different weight per output position, so that each one gets its own gradient.
         weights = jnp.arange(outputs.size, dtype=jnp.float32).reshape(outputs.shape) / outputs.size
         return (outputs * weights).sum(), outputs
@@ -206,10 +211,9 @@ def test_the_first_layer_with_one_feature_and_a_long_window_also_matches():
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
 
 
-@fast_loop_only
-def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
-    from utils.model import build_stacked_lstm
-
+@pytest.fixture
+def fast_calls(monkeypatch):
+    """Every call of the fast loop (while JAX traces, for compiled code), as its inputs' shape."""
     calls = []
     real = backend.fast_lstm
 
@@ -218,6 +222,14 @@ def test_training_the_workshop_model_goes_through_the_fast_loop(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(backend, "fast_lstm", counting)
+    return calls
+
+
+@fast_loop_only
+def test_training_the_workshop_model_goes_through_the_fast_loop(fast_calls):
+    from utils.model import build_stacked_lstm
+
+    calls = fast_calls
     model = build_stacked_lstm(window=10, units=4)
     X = np.random.default_rng(2).random((8, 10, 1)).astype("float32")
     history = model.fit(X, X[:, -1, 0], epochs=2, batch_size=8, verbose=0)
@@ -255,6 +267,7 @@ def test_layers_the_fast_loop_does_not_cover_still_match_keras_loop():
         np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(looped(x)), atol=1e-6)
 
 
+@jax_only
 def test_installing_twice_wraps_once():
     from keras.src import backend as keras_backend
 
@@ -264,13 +277,19 @@ def test_installing_twice_wraps_once():
 
 
 @jax_only
-def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch):
+def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch, fast_calls):
     from keras.src import backend as keras_backend
 
-    before = keras_backend.lstm
+    keras_own = keras_backend.lstm.keras_lstm  # as in a process that imported an unchecked Keras: never wrapped
+    monkeypatch.setattr(keras_backend, "lstm", keras_own)
     monkeypatch.setattr(keras, "__version__", "3.99.0")
     assert backend.use_fast_cpu_lstm() is False
-    assert keras_backend.lstm is before
+    assert keras_backend.lstm is keras_own
+    # An LSTM layer then runs Keras's own loop: the same numbers as a layer held to it, the fast loop never called.
+    fast, looped = paired_layers(units=4, return_sequences=True)
+    x = np.random.default_rng(6).normal(size=(2, 7, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(looped(x)), atol=1e-6)
+    assert fast_calls == []
 
 
 @jax_only
@@ -335,8 +354,7 @@ print(json.dumps([before, agreed, after, libc.mallinfo2().arena]))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
-                    reason="the setting is glibc's")
+@glibc_only
 def test_freed_scratch_memory_stays_in_the_process_for_reuse():
     """A 64 MB block (XLA's scratch at 100 units is of that order) comes from the heap and stays there once freed."""
 
@@ -349,6 +367,7 @@ def test_freed_scratch_memory_stays_in_the_process_for_reuse():
     assert heap >= size, "the freed block should stay in the process's heap"
 
 
+@glibc_only
 @pytest.mark.parametrize("variable, value", [("MALLOC_TRIM_THRESHOLD_", "131072"),
                                              ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")])
 def test_an_explicit_malloc_setting_wins(monkeypatch, variable, value):
@@ -364,3 +383,94 @@ def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
     monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: False)
     backend.load_keras()
     assert calls == ["set"]
+
+
+def assert_same_outputs_and_gradients(fast, looped, x, training=False):
+    (out_fast, grads_fast), (out_looped, grads_looped) = (
+        outputs_and_gradients(layer, x, training=training) for layer in (fast, looped))
+    for got, expected in zip(out_fast if isinstance(out_fast, list) else [out_fast],
+                             out_looped if isinstance(out_looped, list) else [out_looped]):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    for got, expected in zip(grads_fast, grads_looped):
+        assert np.abs(expected).max() > 1e-3
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@jax_only
+def test_return_state_gives_keras_last_output_and_states(fast_calls):
+    fast, looped = paired_layers(units=5, return_sequences=True, return_state=True)
+    x = np.random.default_rng(7).normal(size=(4, 7, 3)).astype("float32")
+    got, expected = fast(x), looped(x)
+    assert len(got) == len(expected) == 3  # the sequence, the last h and the last c
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    assert fast_calls, "the fast loop was not used"
+
+
+@jax_only
+def test_a_stateful_layer_carries_its_state_like_keras(fast_calls):
+    fast, looped = paired_layers(units=4, return_sequences=False, batch=2, stateful=True)
+    rng = np.random.default_rng(8)
+    batches = [rng.normal(size=(2, 7, 3)).astype("float32") for _ in range(3)]
+    for x in batches:  # each call starts from the state the previous one left
+        np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(looped(x)), atol=1e-5)
+    carried = np.asarray(fast(batches[0]))
+    fast.reset_states()
+    assert not np.allclose(carried, np.asarray(fast(batches[0])), atol=1e-3), "the state made no difference"
+    assert fast_calls
+
+
+@jax_only
+def test_input_dropout_inside_the_layer_matches_keras_while_training(fast_calls):
+    fast, looped = paired_layers(units=5, return_sequences=True, dropout=0.4, seed=11)
+    x = np.random.default_rng(9).normal(size=(4, 7, 3)).astype("float32")
+    dropped = np.asarray(outputs_and_gradients(fast, x, training=True)[0])
+    assert not np.allclose(dropped, outputs_and_gradients(fast, x)[0], atol=1e-3), "no input was dropped"
+    assert_same_outputs_and_gradients(fast, looped, x, training=True)
+    assert fast_calls
+
+
+@jax_only
+def test_bidirectional_matches_keras(fast_calls):
+    fast, looped = paired_layers(units=3, return_sequences=True, features=2, steps=5, wrapper=keras.layers.Bidirectional)
+    x = np.random.default_rng(10).normal(size=(3, 5, 2)).astype("float32")
+    assert_same_outputs_and_gradients(fast, looped, x)
+    assert fast_calls  # the forward half; the backward half (go_backwards) runs Keras's loop
+
+
+@jax_only
+def test_training_a_few_epochs_gives_keras_losses_and_weights(fast_calls):
+    """From the same initial weights, fitting through the fast loop follows Keras's own loop step for step."""
+
+    def small_model(use_cudnn):
+        model = keras.Sequential([keras.Input((10, 1)),
+                                  keras.layers.LSTM(6, return_sequences=True, use_cudnn=use_cudnn),
+                                  keras.layers.LSTM(6, use_cudnn=use_cudnn), keras.layers.Dense(1)])
+        # Plain SGD: every error in a gradient shows in the next step (Adam would hide one that only rescales it).
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="mean_squared_error")
+        return model
+
+    fast, looped = small_model("auto"), small_model(False)
+    looped.set_weights(fast.get_weights())
+    rng = np.random.default_rng(12)
+    X = rng.random((48, 10, 1)).astype("float32")
+    y = X[:, -3:, 0].mean(axis=1)
+    losses = [model.fit(X, y, epochs=4, batch_size=16, shuffle=False, verbose=0).history["loss"]
+              for model in (fast, looped)]
+    assert fast_calls, "the fast loop was not used"
+    assert losses[0][-1] < losses[0][0]  # it learned something, so the comparison covers real updates
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    for got, expected in zip(fast.get_weights(), looped.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_the_compile_cache_needs_no_home_folder(monkeypatch):
+    import tempfile
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(backend.Path, "home", staticmethod(no_home))
+    folder = backend.compile_cache_folder()
+    assert folder.is_relative_to(tempfile.gettempdir()) and folder.name == "jax"

@@ -20,9 +20,16 @@ def run_cli(*args, env=None):
                           env={**os.environ, **(env or {})}, timeout=600)
 
 
-def test_train_json_report(shipped_data, capsys):
-    assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "1", "--json"]) == 0
+def test_train_json_report_and_save(shipped_data, capsys, tmp_path, monkeypatch):
+    import utils.results as results
+
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "1", "--json", "--save"]) == 0
     report = json.loads(capsys.readouterr().out)
+    # --save: the same report, under results/cli/ by its settings, where the results table finds it.
+    saved = tmp_path / "results" / "cli" / "GOOG_4u_d0_1ep_seed1.json"
+    assert json.loads(saved.read_text()) == report
+    assert results.load_cli_results() == [report]
     required = {"ticker", "units", "dropout", "epochs", "seed", "fit_seconds", "rmse", "naive_rmse", "predictions",
                 "mae", "mape", "naive_mae", "naive_mape", "free_running_rmse"}
     assert required <= set(report)
@@ -33,6 +40,36 @@ def test_train_json_report(shipped_data, capsys):
     naive = naive_forecast(prices.train_open, prices.test_open)
     assert report["naive_rmse"] == pytest.approx(np.sqrt(np.mean((prices.test_open - naive) ** 2)))
     assert report["fit_seconds"] > 0
+
+
+def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
+    import utils.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "command_train", interrupted)
+    assert main(["train", "--ticker", "GOOG", "--units", "4"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_file_the_system_refuses_is_one_line(monkeypatch, capsys):
+    import utils.cli as cli
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", "results/cli/GOOG_4u_d0_1ep_seed1.json")
+
+    monkeypatch.setattr(cli, "command_train", refused)
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--save"]) == 1
+    assert capsys.readouterr().err == "error: results/cli/GOOG_4u_d0_1ep_seed1.json: Permission denied\n"
+
+
+def test_the_one_line_warning_display_ends_with_the_command(shipped_data, capsys):
+    import warnings
+
+    before = warnings.showwarning
+    assert main(["data", "check"]) == 0
+    assert warnings.showwarning is before  # a notebook or test calling main() keeps its own warning display
 
 
 def test_seed_spread(shipped_data, capsys):
@@ -47,7 +84,7 @@ def test_seed_spread(shipped_data, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--units", "50", "--dropout", "1.5"], "dropout must be a number from 0 up to"),
-    (["--units", "0"], "units must be a whole number, at least 1"),
+    (["--units", "0"], "units must be a whole number, from 1 to 1024"),
     (["--units", "50", "--epochs", "0"], "epochs must be a whole number, at least 1"),
     (["--units", "50", "--seeds", "1,x"], "seeds must be distinct whole numbers"),
 ])

@@ -207,3 +207,16 @@ def test_loading_never_changes_the_data_folder(shipped_data, make_prices):
                 warnings.simplefilter("ignore", ChecksumWarning)
                 load_prices(ticker, window=3, folder=folder)
         assert before == {path.name: (sha256_of(path), path.stat().st_mtime_ns) for path in folder.iterdir()}
+
+
+def test_an_unreadable_price_file_is_one_clear_error(make_prices, monkeypatch):
+    import utils.data as data
+
+    folder = make_prices()
+
+    def refuse(path, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data.pd, "read_csv", refuse)
+    with pytest.raises(DataError, match=r"TEST_train.csv: cannot be read \(Permission denied\)"):
+        load_prices("TEST", folder=folder)

@@ -83,8 +83,60 @@ def test_empty_download_writes_nothing(tmp_path):
 def test_cli_download_explains_split_adjustment(tmp_path, fake_yfinance, monkeypatch, capsys):
     monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
     with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a download is checked for its format, not warned about
         assert main(["data", "download", "--ticker", "GOOG"]) == 0
     out = capsys.readouterr().out
     assert "GOOG_train.csv" in out and "20-for-1" in out
     assert main(["data", "download", "--ticker", "GOOG"]) == 2
     assert "already exist" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_neither_file(tmp_path, fake_yfinance, monkeypatch):
+    import utils.results as results
+
+    real_replace, renames = results.os.replace, []
+
+    def second_rename_fails(source, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(results.os, "replace", second_rename_fails)
+    with pytest.raises(DataError, match=r"cannot write MSFT's files into .*No space left on device"):
+        download_prices("MSFT", folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the two files appear together or not at all, and no temporary is left
+
+
+def test_a_failed_overwrite_keeps_both_old_files(tmp_path, fake_yfinance, monkeypatch):
+    import utils.results as results
+
+    download_prices("MSFT", folder=tmp_path, end="2018-12-28", test_end="2019-01-10")  # both files differ below
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    real_replace, renames = results.os.replace, []
+
+    def interrupted_between_the_two(source, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(results.os, "replace", interrupted_between_the_two)
+    with pytest.raises(KeyboardInterrupt):
+        download_prices("MSFT", folder=tmp_path, overwrite=True)
+    monkeypatch.undo()
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_an_unwritable_data_folder_is_one_line(tmp_path, fake_yfinance, monkeypatch, capsys):
+    import utils.results as results
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(results.tempfile, "mkstemp", refuse)
+    monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
+    assert main(["data", "download", "--ticker", "MSFT"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write MSFT's files into") and "Permission denied" in err
+    assert len(err.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []

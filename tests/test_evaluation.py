@@ -79,13 +79,29 @@ def test_free_running_forecast_feeds_back_its_own_predictions():
     assert forecast[0] == pytest.approx(first * 9 + 1, rel=1e-5)
 
 
-def test_free_running_forecast_never_reads_a_test_value():
-    # The function is given only training prices; every window it builds holds training values or
-    # its own earlier outputs, so a January price (here a giant sentinel) can never appear.
-    train = np.arange(1.0, 11.0)
-    model = RecordingModel()
-    free_running_forecast(model, fit_scaler(train), train, steps=5, window=4)
-    assert all(np.all(window < 2) for window in model.seen)
+class CountingModel:
+    """Predicts 10, 11, 12, ... (far outside the scaled training range 0..1), remembering every window it was given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def predict_on_batch(self, inputs):
+        self.seen.append(np.array(inputs).ravel().copy())
+        return np.array([[10.0 + len(self.seen) - 1]])
+
+
+def test_free_running_forecast_sees_only_training_values_and_its_own_outputs():
+    # Window k holds the last (window - k) scaled training values, then the model's first k outputs, in order:
+    # no January price (nor anything else) can enter.
+    train, window = np.arange(1.0, 11.0), 4
+    scaled_train = (train - 1) / 9
+    model = CountingModel()
+    forecast = free_running_forecast(model, fit_scaler(train), train, steps=6, window=window)
+    outputs = [10.0 + step for step in range(6)]
+    for step, seen in enumerate(model.seen):
+        expected = np.concatenate([scaled_train[len(train) - window + step:], outputs[:step]])[-window:]
+        np.testing.assert_allclose(seen, expected, atol=1e-6, err_msg=f"window {step}")
+    np.testing.assert_allclose(forecast, np.array(outputs) * 9 + 1, rtol=1e-5)
 
 
 def test_summary_and_verdict_report_the_baseline():

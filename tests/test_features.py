@@ -68,7 +68,9 @@ def test_scaling_round_trips_and_spans_zero_to_one(series):
 def test_scaler_range_comes_from_training_rows_only(train, test):
     scaler = fit_scaler(train)
     assert scaler.data_min_[0] == train.min() and scaler.data_max_[0] == train.max()
-    assert np.array_equal(fit_scaler(train).transform(test.reshape(-1, 1)), scaler.transform(test.reshape(-1, 1)))
+    # Test prices are scaled by the training range, even where they fall outside it (never refitted to them).
+    span = np.ptp(train) or 1.0  # scikit-learn scales a constant series by 1
+    np.testing.assert_allclose(scale(scaler, test), (test - train.min()) / span, rtol=1e-9, atol=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
@@ -82,3 +84,18 @@ def test_every_window_is_followed_by_its_own_target(series, window):
     assert X.shape == (len(series) - window, window, 1) and y.shape == (len(series) - window,)
     for i in range(len(y)):
         assert np.array_equal(X[i, :, 0], series[i:i + window]) and y[i] == series[i + window]
+
+
+@pytest.mark.parametrize("values, match", [
+    ([], "no prices to fit the scaler on"),
+    ([100.0, float("nan"), 102.0], r"price 2 of 3 is nan"),
+    (np.ones((5, 2)), r"one column of prices, not an array of shape \(5, 2\)"),
+])
+def test_a_scaler_fitted_on_unusable_prices_is_a_clear_error(values, match):
+    with pytest.raises(DataError, match=match):
+        fit_scaler(values)
+
+
+def test_two_columns_are_never_read_as_one():
+    with pytest.raises(DataError, match=r"one column of prices"):
+        scale(fit_scaler([1.0, 2.0]), np.ones((3, 2)))

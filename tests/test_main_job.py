@@ -14,22 +14,43 @@ def test_unknown_notebook_name():
         main_job.run_notebooks(["Exercise9.99"])
 
 
-def test_failing_cell_names_the_notebook_and_cell(tmp_path, monkeypatch):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('no data')")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "Broken" / "Broken.ipynb"
-    path.parent.mkdir()
-    nbformat.write(notebook, path)
-    monkeypatch.setattr(main_job, "NOTEBOOKS", {"Broken": ("GOOG", 50, 0.0)})
-    monkeypatch.setattr(main_job, "notebook_path", lambda name: path)
+@pytest.fixture
+def fake_project(tmp_path, monkeypatch):
+    """Tiny notebooks in a temporary project; returns a function that writes one and gives its path."""
+    import utils.results as results
+
     monkeypatch.setattr(main_job, "REPO_ROOT", tmp_path)
-    with pytest.raises(DataError, match=r"Broken: cell 2 failed with ValueError: no data"):
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(main_job, "NOTEBOOKS", {})
+    monkeypatch.setattr(main_job, "notebook_path", lambda name: tmp_path / name / f"{name}.ipynb")
+    monkeypatch.delenv("WORKSHOP_EPOCHS", raising=False)  # make test sets it; each test says what it runs
+    refreshed = []
+    monkeypatch.setattr(main_job, "refresh_results_table", lambda: refreshed.append("table"))
+    monkeypatch.setattr(main_job, "draw_readme_figure", lambda: refreshed.append("figure"))
+
+    def make(name, *sources, ticker="GOOG"):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        path = main_job.notebook_path(name)
+        path.parent.mkdir()
+        nbformat.write(notebook, path)
+        main_job.NOTEBOOKS[name] = (ticker, 50, 0.0)
+        return path
+
+    make.refreshed = refreshed
+    return make
+
+
+def test_failing_cell_names_the_notebook_and_cell(fake_project):
+    path = fake_project("Broken", "x = 1", "raise ValueError('no\\ndata')")
+    with pytest.raises(DataError, match=r"Broken: cell 2 failed with ValueError: no data \(the notebook was saved") as raised:
         main_job.run_notebooks(["Broken"])
+    assert "\n" not in str(raised.value)
     saved = nbformat.read(path, as_version=4)
     errors = [output for cell in saved.cells if cell.cell_type == "code" for output in cell.outputs
               if output["output_type"] == "error"]
-    assert [error["evalue"] for error in errors] == ["no data"]  # kept in the notebook for the learner to see
+    assert [error["evalue"] for error in errors] == ["no\ndata"]  # kept in the notebook for the learner to see
 
 
 def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
@@ -45,20 +66,40 @@ def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
             assert loaded <= set(group[:position]), f"{name} loads {loaded}, which its lane has not run before it"
 
 
-def test_lane_output_is_labelled_and_its_progress_bar_thinned(capsys, monkeypatch):
+def lane_output(last_line=b"X_train: (1198, 60, 1)\n"):
     import io
 
-    monkeypatch.setattr(main_job, "LANE_PROGRESS_EVERY", 3600)
     bars = b"".join(f"\r {n}%|##| {n}/100 [00:0{n % 10}<00:10, 1.0s/epoch]".encode() for n in range(1, 101))
-    stream = io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
-                        b"[1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb\n" + bars + b"\nX_train: (1198, 60, 1)\n")
-    main_job.relay("GOOG", stream)
+    return io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+                      b"[1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb\n" + bars + b"\n" + last_line)
+
+
+def bar_epochs(lines):
+    return [int(line.split("/")[0].split()[-1]) for line in lines if "epoch]" in line]
+
+
+def test_lane_output_is_labelled_and_its_progress_bar_thinned(capsys):
+    # A clock that reads 0 whatever the machine's uptime: the first bar line still shows, then only the last.
+    main_job.relay("GOOG", lane_output(), clock=lambda: 0.0, every=3600)
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "[GOOG] [1/2] Exercise9.01: running Exercise9.01/Exercise9.01.ipynb"
     assert [line for line in lines if "epoch]" in line] == [
         "[GOOG] 1%|##| 1/100 [00:01<00:10, 1.0s/epoch]", "[GOOG] 100%|##| 100/100 [00:00<00:10, 1.0s/epoch]"]
     assert lines[-1] == "[GOOG] X_train: (1198, 60, 1)"
     assert not any("TCP" in line for line in lines)
+
+
+def test_lane_progress_shows_one_bar_line_per_interval(capsys):
+    import itertools
+
+    seconds = itertools.count()  # each bar line arrives one second after the one before
+    main_job.relay("AMZN", lane_output(), clock=lambda: float(next(seconds)), every=30)
+    assert bar_epochs(capsys.readouterr().err.splitlines()) == [1, 31, 61, 91, 100]
+
+
+def test_a_lane_final_line_without_newline_is_shown(capsys):
+    main_job.relay("GOOG", lane_output(last_line=b"error: the kernel died"), clock=lambda: 0.0)
+    assert capsys.readouterr().err.splitlines()[-1] == "[GOOG] error: the kernel died"
 
 
 def test_a_failed_lane_is_named_after_the_others_finish(monkeypatch):
@@ -103,4 +144,100 @@ def test_pinning_to_cpus_this_machine_lacks_is_a_clear_error():
     before = os.sched_getaffinity(0)
     with pytest.raises(DataError, match=r"--cpus 4096: cannot run on these CPUs here"):
         main_job.pin_to({4096})
+    with pytest.raises(DataError, match=r"--cpus 1180591620717411303424: cannot run on these CPUs here"):
+        main_job.pin_to({2**70})  # too large for the system call's CPU set
     assert os.sched_getaffinity(0) == before
+
+
+def executed_by_fake_papermill(calls, fail_with=None):
+    """Stands for papermill.execute_notebook: each cell's output is two stream pieces, as a progress bar sends."""
+
+    def execute(input_path, output_path, **options):
+        calls.append((input_path, output_path))
+        notebook = nbformat.read(input_path, as_version=4)
+        for count, cell in enumerate(notebook.cells, start=1):
+            cell.execution_count = count
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=piece) for piece in ("ran ", "it\n")]
+            if fail_with is not None:
+                nbformat.write(notebook, output_path)  # papermill saves as it goes
+                raise fail_with
+        nbformat.write(notebook, output_path)
+
+    return execute
+
+
+def test_a_full_run_updates_the_notebooks_in_place_then_the_table(fake_project, monkeypatch):
+    import papermill
+
+    first, second = fake_project("First", "print('ran it')"), fake_project("Second", "print('ran it')")
+    calls = []
+    monkeypatch.setattr(papermill, "execute_notebook", executed_by_fake_papermill(calls))
+    assert main_job.run_notebooks(["First", "Second"]) == 0
+    assert [input_path for input_path, _ in calls] == [str(first), str(second)]
+    for path in (first, second):
+        cell = nbformat.read(path, as_version=4).cells[0]
+        assert cell.execution_count == 1 and [output.text for output in cell.outputs] == ["ran it\n"]  # one stream
+    assert fake_project.refreshed == ["table", "figure"]
+
+
+def test_a_quick_run_leaves_the_committed_notebooks_and_table_alone(fake_project, monkeypatch, capsys):
+    path = fake_project("Quick", "print('quick')")
+    before = path.read_bytes()
+    monkeypatch.setenv("WORKSHOP_EPOCHS", "2")
+    assert main_job.run_notebooks(["Quick"]) == 0  # a real kernel runs the tiny notebook
+    assert path.read_bytes() == before
+    executed = nbformat.read(path.parents[1] / "results" / "epochs-2" / "Quick.ipynb", as_version=4)
+    assert [output.text for output in executed.cells[0].outputs] == ["quick\n"]
+    assert fake_project.refreshed == []
+    assert "quick run (2 epochs): the executed notebooks are in results/epochs-2/" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_leaves_the_notebook_as_it_was(fake_project, monkeypatch):
+    import papermill
+
+    path = fake_project("Stopped", "print('ran it')")
+    before = path.read_bytes()
+    monkeypatch.setattr(papermill, "execute_notebook", executed_by_fake_papermill([], fail_with=KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        main_job.run_notebooks(["Stopped"])
+    assert path.read_bytes() == before
+    assert [item.name for item in path.parent.iterdir()] == ["Stopped.ipynb"]  # nothing half-written beside it
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("dead", r"Dead: the kernel died while running it \(.*\); the notebook was left as it was"),
+    ("no kernel", r"Dead: no Jupyter kernel named 'python3' .*python -m ipykernel install"),
+])
+def test_a_dead_kernel_or_a_missing_kernelspec_is_one_line(fake_project, monkeypatch, problem, message):
+    import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import DeadKernelError
+
+    path = fake_project("Dead", "print('ran it')")
+    before = path.read_bytes()
+    error = DeadKernelError("Kernel died") if problem == "dead" else NoSuchKernel("python3")
+    monkeypatch.setattr(papermill, "execute_notebook", executed_by_fake_papermill([], fail_with=error))
+    with pytest.raises(DataError, match=message) as raised:
+        main_job.run_notebooks(["Dead"])
+    assert "\n" not in str(raised.value)
+    assert path.read_bytes() == before
+
+
+def test_a_lane_whose_process_cannot_start_fails_the_job(monkeypatch, capsys):
+    import io
+
+    class FakeChild:
+        def __init__(self, command, **kwargs):
+            if "Activity9.01" in command:
+                raise OSError(24, "Too many open files")
+            self.stdout = io.BytesIO(b"")
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(main_job.subprocess, "Popen", FakeChild)
+    with pytest.raises(DataError, match=r"the lane Activity9.01 failed"):
+        main_job.run_notebooks(["Exercise9.01", "Activity9.01"], jobs=2, table=False)
+    err = capsys.readouterr().err
+    assert "[AMZN] error: cannot start the lane's process (Too many open files)" in err
+    assert "Traceback" not in err and "all lanes done" not in err

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import utils.report as report
 import utils.results as results
+from utils.cli import main
+from utils.data import DataError
 from utils.report import NOTEBOOKS
 
 
-def fake_result(ticker, units, dropout, rmse):
+def fake_result(ticker, units, dropout, rmse, days=1):
     return {"ticker": ticker, "units": units, "dropout": dropout, "seed": 1, "rmse": rmse, "mae": 1.0, "mape": 0.5,
             "naive_rmse": 10.0, "rmse_ratio": rmse / 10.0, "free_running_rmse": 30.0, "direction_accuracy": 0.5,
-            "fit_seconds": 12.0, "predictions": [1.0]}
+            "fit_seconds": 12.0, "predictions": [100.0 + rmse + day for day in range(days)]}
 
 
 @pytest.fixture
@@ -23,6 +26,7 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(report, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(report, "README", tmp_path / "README.md")
+    monkeypatch.setattr(report, "FIGURE", tmp_path / "docs" / "january_forecasts.png")
     (tmp_path / "README.md").write_text(f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\noutro\n")
     return tmp_path
 
@@ -44,8 +48,34 @@ def test_table_from_saved_results_with_seed_spread(project):
     assert "12.50 ± 1.25 (3 seeds)" in readme and "not run" in readme
 
 
+@pytest.mark.parametrize("content", ["[]", '{"seeds": []}', '{"ticker": "GOOG"'])
+def test_a_damaged_cli_result_is_skipped_with_a_note(project, capsys, content):
+    save_every_notebook(days=1)
+    (project / "results" / "cli").mkdir()
+    (project / "results" / "cli" / "GOOG_50u_d0_100ep_seeds1-2.json").write_text(content)
+    assert len(report.refresh_results_table()) == 5
+    assert "skipping results/cli/GOOG_50u_d0_100ep_seeds1-2.json: cannot be read" in capsys.readouterr().err
+
+
+def test_a_saved_result_without_a_metric_is_skipped_with_a_note(project, capsys):
+    save_every_notebook(days=1)
+    broken = results.load_result("Exercise9.02", 100)
+    del broken["rmse"]
+    results.write_json_atomically(project / "results" / "Exercise9.02.json", broken)
+    assert "Exercise9.02" not in list(report.refresh_results_table()["notebook"])
+    assert "skipping Exercise9.02: its saved result (or its seed spread) has no usable 'rmse'" in capsys.readouterr().err
+
+
+def test_forecasts_for_other_test_days_are_one_line_from_the_figure(project, shipped_data, capsys):
+    save_every_notebook(days=20)
+    assert main(["table"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: results/Exercise9.01.json holds 20 predictions for the 21 test days of GOOG: "
+                   "run Exercise9.01 again to rewrite it\n")
+
+
 def test_table_without_results_says_what_to_run(project):
-    with pytest.raises(Exception, match="run 'python -m utils notebooks' first"):
+    with pytest.raises(DataError, match="no full-run results in results/: run 'python -m utils notebooks' first"):
         report.refresh_results_table()
 
 
@@ -71,3 +101,79 @@ def test_seed_spread_table_reads_the_saved_multi_seed_runs(project, capsys):
     # The missing model is named, with the command that trains it.
     assert ("Activity9.02: no multi-seed run saved; make one with "
             "python -m utils train --ticker AMZN --units 50 --dropout 0.2 --seeds 1,2,3 --save") in capsys.readouterr().out
+
+
+def save_every_notebook(days=21):
+    for index, (name, (ticker, units, dropout)) in enumerate(NOTEBOOKS.items()):
+        results.save_result(name, 100, fake_result(ticker, units, dropout, rmse=11.0 + index, days=days))
+
+
+def test_table_command_writes_the_csv_the_readme_table_and_the_figure(project, shipped_data, capsys):
+    save_every_notebook()
+    assert main(["table"]) == 0
+    assert "wrote results/results.csv and the README table (5 rows)" in capsys.readouterr().out
+    assert list(pd.read_csv(project / "results" / "results.csv")["notebook"]) == list(NOTEBOOKS)
+    assert "| Activity9.03 | AMZN | 100 | 0 | 15.00 |" in (project / "README.md").read_text()
+    assert (project / "docs" / "january_forecasts.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_readme_figure_draws_every_notebook_forecast_against_the_real_opens(project, shipped_data):
+    from utils.data import load_prices
+
+    save_every_notebook()
+    figure = report.readme_figure()
+    for ax, ticker in zip(figure.axes, ("GOOG", "AMZN")):
+        lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+        np.testing.assert_array_equal(lines[f"Real {ticker} open"], load_prices(ticker).test_open)
+        for index, (name, (nb_ticker, units, dropout)) in enumerate(NOTEBOOKS.items()):
+            if nb_ticker == ticker:
+                label = f"{name}: {units} units" + (f", dropout {dropout:g}" if dropout else "")
+                np.testing.assert_array_equal(lines[label], [111.0 + index + day for day in range(21)])
+    assert [len(ax.get_lines()) for ax in figure.axes] == [2 + 2, 2 + 3]  # real, naive, then each notebook
+
+
+def test_readme_without_table_markers_is_one_line_and_nothing_is_written(project, capsys):
+    save_every_notebook()
+    (project / "README.md").write_text("intro without markers\n")
+    assert main(["table"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "README.md" in err and report.TABLE_START in err
+    assert (project / "README.md").read_text() == "intro without markers\n"
+    assert not (project / "results" / "results.csv").exists()
+
+
+class StoppedMidWriteError(Exception):
+    """Stands for Ctrl-C or a crash (a real KeyboardInterrupt escaping a test would stop pytest)."""
+
+
+def half_written(self, target, *args, **kwargs):
+    """As DataFrame.to_csv or Figure.savefig: write the start of ``target`` (a path or a file), then stop."""
+    if hasattr(target, "write"):
+        target.write(b"\x89PNG half" if "b" in getattr(target, "mode", "") else "half a file")
+    else:
+        with open(target, "w") as stream:
+            stream.write("half a file")
+    raise StoppedMidWriteError
+
+
+def test_an_interrupted_refresh_keeps_the_old_csv_readme_and_figure(project, shipped_data):
+    import matplotlib.figure
+
+    save_every_notebook()
+    report.refresh_results_table()
+    report.draw_readme_figure()
+    files = [project / "results" / "results.csv", project / "README.md", project / "docs" / "january_forecasts.png"]
+    before = [path.read_bytes() for path in files]
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(StoppedMidWriteError):
+        patch.setattr(pd.DataFrame, "to_csv", half_written)
+        report.refresh_results_table()
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(UnicodeEncodeError):
+        # A table that cannot be encoded fails part-way through writing the README.
+        patch.setattr(report, "markdown_table", lambda table: "| half |\n" * 1000 + "\udc80")
+        report.refresh_results_table()
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(StoppedMidWriteError):
+        patch.setattr(matplotlib.figure.Figure, "savefig", half_written)
+        report.draw_readme_figure()
+    assert [path.read_bytes() for path in files] == before
+    assert sorted(path.name for path in (project / "results").iterdir()) == sorted(
+        [f"{name}.json" for name in NOTEBOOKS] + ["results.csv"])  # no temporary file left behind

@@ -195,8 +195,18 @@ def jax_default_device_is_cpu() -> bool:
 
 
 def compile_cache_folder() -> Path:
-    """Where JAX keeps the workshop's compiled code: the user's cache folder (``XDG_CACHE_HOME``, else ~/.cache)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lstm-stock-workshop" / "jax"
+    """Where JAX keeps the workshop's compiled code: the user's cache folder (``XDG_CACHE_HOME``, else ~/.cache).
+
+    Without a home folder (a service account, a container with no HOME) it goes to the system's
+    temporary folder instead: a cache only saves time, so its place must never stop the import.
+    """
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:
+        import tempfile
+
+        base = Path(tempfile.gettempdir()) / f"cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    return base / "lstm-stock-workshop" / "jax"
 
 
 def quiet_tensorflow_import(any_backend: bool = False) -> None:
@@ -289,6 +299,7 @@ def _with_fast_cpu_lstm(keras_lstm):
                           unroll=unroll)
 
     lstm.fast_cpu_lstm = True
+    lstm.keras_lstm = keras_lstm  # Keras's own, for code (and tests) that must run without the fast loop
     return lstm
 
 

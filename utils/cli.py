@@ -9,45 +9,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import warnings
 
-from .data import DataError
+from .data import MAX_SEED, DataError, whole_number
 
 EXIT_BAD_INPUT = 2
 
 
-def _whole_number(minimum: int, what: str):
+# Above this a model's weights and optimiser state outgrow an ordinary machine's memory.
+MAX_UNITS = 1024
+# A decimal number as typed: ASCII digits, an optional point and exponent (float() would also take
+# '0.1_0', 'nan' and other scripts' digits).
+DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _whole_number(minimum: int, what: str, maximum: int | None = None):
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, at least {minimum} (got {text!r})")
+        value = whole_number(text)
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, {bounds} (got {text!r})")
         return value
 
     return parse
 
 
 def _dropout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
+    value = float(text.strip()) if DECIMAL.fullmatch(text.strip()) else None
     if value is None or not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"dropout must be a number from 0 up to (not including) 1 (got {text!r})")
     return value
 
 
 def _seed_list(text: str) -> list[int]:
-    try:
-        seeds = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        seeds = []
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be distinct whole numbers separated by commas, like 1,2,3 (got {text!r})")
+    seeds = [whole_number(part) for part in text.split(",")]
+    if None in seeds or max(seeds) > MAX_SEED or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(
+            f"seeds must be distinct whole numbers from 0 to {MAX_SEED} separated by commas, like 1,2,3 (got {text!r})")
     return seeds
 
 
@@ -62,12 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one configuration and report it against the naive baseline")
     train.add_argument("--ticker", required=True, help="reads {TICKER}_train.csv and {TICKER}_test.csv")
-    train.add_argument("--units", required=True, type=_whole_number(1, "units"), help="units in each LSTM layer")
+    train.add_argument("--units", required=True, type=_whole_number(1, "units", MAX_UNITS),
+                       help=f"units in each LSTM layer (1 to {MAX_UNITS})")
     train.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after each LSTM layer (default 0)")
     train.add_argument("--epochs", type=_whole_number(1, "epochs"), help="default 100, or WORKSHOP_EPOCHS when set")
     train.add_argument("--window", type=_whole_number(1, "window"), default=60, help="days in each input window (default 60)")
     seeds = train.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=_whole_number(0, "seed"), default=1, help="random seed (default 1)")
+    seeds.add_argument("--seed", type=_whole_number(0, "seed", MAX_SEED), default=1,
+                       help=f"random seed, 0 to {MAX_SEED} (default 1)")
     seeds.add_argument("--seeds", type=_seed_list, help="train once per seed, e.g. 1,2,3,4,5, and report the spread")
     train.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     train.add_argument("--save", action="store_true", help="also save the result under results/cli/ for the results table")
@@ -107,10 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cpu_list(text: str) -> set[int]:
     """``0,1`` -> {0, 1}; anything else is a usage error naming the option."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(part.isdigit() for part in parts):
+    cpus = [whole_number(part) for part in text.split(",")]
+    if None in cpus:
         raise argparse.ArgumentTypeError(f"{text!r}: give CPU numbers separated by commas, e.g. 0,1")
-    return {int(part) for part in parts}
+    return set(cpus)
 
 
 def default_jobs() -> int:
@@ -124,6 +127,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    shown_before = warnings.showwarning
     warnings.showwarning = _one_line_warning  # e.g. a checksum note: one line, no source path
     try:
         if args.command == "train":
@@ -151,21 +155,26 @@ def main(argv=None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # e.g. a results folder the user may not write to
+        print(f"error: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown_before  # a notebook or test calling main() keeps its own display
     return 1
 
 
 def command_train(args) -> int:
     from .data import load_prices
-    from .training import effective_epochs
+    from .epochs import effective_epochs
 
     # Check the data and settings before the slow import of the deep-learning stack.
+    epochs = args.epochs if args.epochs is not None else effective_epochs()
     load_prices(args.ticker, window=args.window, verify=False)
     if args.load:
         check_load_options(args)
-    epochs = args.epochs if args.epochs is not None else effective_epochs()
 
     from .pipeline import run_experiment
 

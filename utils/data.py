@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,12 @@ DOCUMENTED_SHA256 = {
     "AMZN_train.csv": "30cda052d866b3626f2f94a9d5098f2963d9ac383986abd35d949828e2a90915",
     "AMZN_test.csv": "10af51fa7e78b1087cb5b7a5169446fae319daf03b38c9249453adc7381633a4",
 }
+
+# The largest seed NumPy's generator (which keras.utils.set_random_seed seeds) takes.
+MAX_SEED = 2**32 - 1
+# A whole number as a user types it: ASCII digits only. int() would also take '1_0', '+1' and
+# other scripts' digits such as '١', and str.isdigit() passes '²', which int() then rejects.
+WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 # The shipped training files write ISO dates, the test files US short dates.
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%y")
@@ -157,6 +164,8 @@ def read_price_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty (no header and no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from None
+    except OSError as exc:  # no permission to read it, a disk error, ...
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
     frame.columns = [str(name).strip() for name in frame.columns]
     for column in ("Date", "Open"):
@@ -257,6 +266,14 @@ def load_prices(ticker: str, window: int = 60, folder: Path | None = None, verif
         verify_checksum(train_path)
         verify_checksum(test_path)
     return Prices(check_ticker(ticker), train, test, train_path, test_path)
+
+
+def whole_number(value) -> int | None:
+    """``value`` as an int when it is one, or text of ASCII digits (spaces around them allowed); else None."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
 
 
 def check_window(window: int) -> int:

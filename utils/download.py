@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import DataError, check_ticker, price_paths
-from .results import write_text_atomically
+from .results import write_files_atomically
 
 COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
 # The workshop's periods: five training years, then January 2019.
@@ -88,7 +88,11 @@ def download_prices(ticker: str, start: str | None = None, end: str | None = Non
     train = to_workshop_frame(fetch(ticker, days["start"], days["end"]), ticker, days["start"], days["end"])
     test = to_workshop_frame(fetch(ticker, days["test_start"], days["test_end"]), ticker, days["test_start"],
                              days["test_end"])
-    train_path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(train_path, frame_to_csv(train, iso_date, "\n"))
-    write_text_atomically(test_path, frame_to_csv(test, short_us_date, "\r\n"))
+    try:
+        # Both files or neither: a training file without its test file would be a broken ticker.
+        write_files_atomically({train_path: frame_to_csv(train, iso_date, "\n"),
+                                test_path: frame_to_csv(test, short_us_date, "\r\n")})
+    except OSError as exc:
+        raise DataError(f"cannot write {ticker}'s files into {train_path.parent} ({exc.strerror or exc}); "
+                        "nothing was written") from None
     return train_path, test_path

@@ -10,13 +10,25 @@ from .data import DataError, check_window
 
 
 def as_column(values) -> np.ndarray:
-    """Shape a 1-D series as the (n, 1) column scikit-learn's scalers expect."""
-    return np.asarray(values, dtype=float).reshape(-1, 1)
+    """Shape a 1-D series (or an (n, 1) column) as the (n, 1) column scikit-learn's scalers expect."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
+        # Flattening two columns (Open and High, say) into one series would silently mix them.
+        raise DataError(f"expected one column of prices, not an array of shape {array.shape}")
+    return array.reshape(-1, 1)
 
 
 def fit_scaler(train_open) -> MinMaxScaler:
     """A 0..1 scaler fitted on the training opens only, so no test price leaks in."""
-    return MinMaxScaler(feature_range=(0, 1)).fit(as_column(train_open))
+    column = as_column(train_open)
+    if column.size == 0:
+        raise DataError("no prices to fit the scaler on (the training series is empty)")
+    unusable = ~np.isfinite(column[:, 0])
+    if unusable.any():
+        # MinMaxScaler would skip it, and the model would then train on NaN.
+        index = int(unusable.argmax())
+        raise DataError(f"price {index + 1} of {len(column)} is {column[index, 0]}: the scaler needs real numbers")
+    return MinMaxScaler(feature_range=(0, 1)).fit(column)
 
 
 def scale(scaler: MinMaxScaler, values) -> np.ndarray:

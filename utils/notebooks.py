@@ -1,4 +1,9 @@
-"""The main job: re-execute the notebooks in place, then refresh the README's table and figure."""
+"""The main job: re-execute the notebooks, then refresh the README's table and figure.
+
+A full run (100 epochs) rewrites the committed notebooks in place; a quick run
+(``WORKSHOP_EPOCHS`` set to fewer) writes its executed copies under
+``results/epochs-N/`` and leaves the notebooks, the table and the figure alone.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ import queue
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
+from . import results
 from .data import REPO_ROOT, DataError
+from .epochs import FULL_EPOCHS, effective_epochs, is_full_run
 from .report import NOTEBOOKS, draw_readme_figure, refresh_results_table
 
 # tqdm's "12/100 [" part of a progress bar: epochs done and in all.
@@ -23,8 +32,13 @@ def notebook_path(name: str):
     return REPO_ROOT / name / f"{name}.ipynb"
 
 
-def merge_progress_output(path) -> None:
-    """Store each cell's progress-bar updates as one stream holding only the final bar.
+def executed_notebook_path(name: str, epochs: int) -> Path:
+    """Where a run's executed notebook goes: in place for a full run, ``results/epochs-N/`` for a quick one."""
+    return notebook_path(name) if is_full_run(epochs) else results.results_dir(epochs, FULL_EPOCHS) / f"{name}.ipynb"
+
+
+def save_executed(executed: Path, target: Path) -> None:
+    """Write the executed notebook to ``target`` atomically, each cell's progress-bar updates merged into one stream.
 
     The kernel sends every redraw of the bar as its own message; JupyterLab folds
     them on screen, but the saved file (and viewers such as GitHub's) would list
@@ -33,9 +47,9 @@ def merge_progress_output(path) -> None:
     import nbformat
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(executed, as_version=4)
     CoalesceStreamsPreprocessor().preprocess(notebook, {})
-    nbformat.write(notebook, path)
+    results.write_atomically(target, lambda stream: nbformat.write(notebook, stream))
 
 
 def selected_notebooks(only: list[str] | None = None) -> list[str]:
@@ -67,40 +81,68 @@ def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = Tr
     ``cpus``: run this process, and the kernels it starts, on these CPUs only.
     """
     names = selected_notebooks(only)
+    epochs = effective_epochs()
     if cpus:
         pin_to(cpus)
     groups = lanes(names)
     if jobs > 1 and len(groups) > 1:
         run_lanes(groups, jobs)
     else:
-        run_in_this_process(names)
-    if table:
+        run_in_this_process(names, epochs)
+    if not is_full_run(epochs):
+        folder = results.results_dir(epochs, FULL_EPOCHS).relative_to(REPO_ROOT)
+        quick = f"{epochs} epoch{'s' if epochs != 1 else ''}"
+        print(f"quick run ({quick}): the executed notebooks are in {folder}/; the committed notebooks, the "
+              f"README table and the figure are left as they are (only a full {FULL_EPOCHS}-epoch run updates them)",
+              file=sys.stderr, flush=True)
+    elif table:
         refresh_table_and_figure()
     return 0
 
 
-def run_in_this_process(names: list[str]) -> None:
-    """Run each notebook in order, streaming its output."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
+def run_in_this_process(names: list[str], epochs: int = FULL_EPOCHS) -> None:
+    """Run each notebook in order, streaming its output; save each executed notebook atomically."""
     for position, name in enumerate(names, start=1):
-        path = notebook_path(name)
+        path, target = notebook_path(name), executed_notebook_path(name, epochs)
         print(f"[{position}/{len(names)}] {name}: running {path.relative_to(REPO_ROOT)}", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        try:
-            # log_output streams the kernel's output (the per-epoch progress bar) to this terminal.
-            papermill.execute_notebook(
-                str(path), str(path), cwd=str(path.parent), log_output=True, progress_bar=False,
-                kernel_name="python3", stdout_file=sys.stderr, stderr_file=sys.stderr,
-            )
-        except PapermillExecutionError as exc:
-            raise DataError(
-                f"{name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} "
-                f"(the notebook was saved with the error shown in that cell)"
-            ) from None
-        merge_progress_output(path)
-        print(f"[{position}/{len(names)}] {name}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        # papermill saves the notebook after every cell; it does so in a scratch folder, and only a
+        # finished run (or one stopped by an error in a cell, to show it) replaces the target.
+        with tempfile.TemporaryDirectory(prefix="workshop-notebook-") as scratch:
+            executed = Path(scratch) / path.name
+            execute(name, path, executed, target)
+            save_executed(executed, target)
+        print(f"[{position}/{len(names)}] {name}: done in {time.perf_counter() - start:.0f} s "
+              f"({target.relative_to(REPO_ROOT)})", file=sys.stderr, flush=True)
+
+
+def execute(name: str, path: Path, executed: Path, target: Path) -> None:
+    """Execute ``path`` into ``executed`` with papermill; whatever goes wrong there ends as one DataError line."""
+    import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        # log_output streams the kernel's output (the per-epoch progress bar) to this terminal.
+        papermill.execute_notebook(
+            str(path), str(executed), cwd=str(path.parent), log_output=True, progress_bar=False,
+            kernel_name="python3", stdout_file=sys.stderr, stderr_file=sys.stderr,
+        )
+    except PapermillExecutionError as exc:
+        save_executed(executed, target)
+        raise DataError(
+            f"{name}: cell {exc.exec_count} failed with {exc.ename}: {' '.join(str(exc.evalue).split())} "
+            f"(the notebook was saved with the error shown in that cell, in {target.relative_to(REPO_ROOT)})"
+        ) from None
+    except NoSuchKernel:
+        raise DataError(f"{name}: no Jupyter kernel named 'python3' in this environment; install one with "
+                        "'python -m ipykernel install --user' (or pip install ipykernel)") from None
+    except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+        # RuntimeError: jupyter_client's "Kernel died before replying to kernel_info" and the like.
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        what = "timed out" if isinstance(exc, CellTimeoutError) else "the kernel died"
+        raise DataError(f"{name}: {what} while running it ({reason[:200]}); the notebook was left as it was") from None
 
 
 def refresh_table_and_figure() -> None:
@@ -108,7 +150,7 @@ def refresh_table_and_figure() -> None:
         refresh_results_table()
         draw_readme_figure()
     except DataError as exc:
-        # A partial run (--only, or quick epochs) may not have every full-run result yet.
+        # A partial run (--only) may not have every full-run result yet.
         print(f"results table and figure not refreshed: {exc}", file=sys.stderr)
 
 
@@ -116,7 +158,7 @@ def pin_to(cpus: set[int]) -> None:
     """Run this process (and the kernels it starts, which inherit it) on ``cpus`` only."""
     try:
         os.sched_setaffinity(0, cpus)
-    except (AttributeError, OSError, ValueError) as exc:
+    except (AttributeError, OSError, ValueError, OverflowError) as exc:
         raise DataError(f"--cpus {','.join(map(str, sorted(cpus)))}: cannot run on these CPUs here ({exc})") from None
 
 
@@ -162,10 +204,21 @@ def run_lanes(groups: list[list[str]], jobs: int) -> None:
             if share:
                 command += ["--cpus", ",".join(map(str, sorted(share)))]
             env = {**os.environ, "OMP_NUM_THREADS": str(len(share) if share else threads)}
-            child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            relay(NOTEBOOKS[group[0]][0], child.stdout)
+            label = NOTEBOOKS[group[0]][0]
+            try:
+                child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT)
+            except OSError as exc:
+                print(f"[{label}] error: cannot start the lane's process ({exc.strerror or exc})", file=sys.stderr,
+                      flush=True)
+                failed.append(" -> ".join(group))
+                return
+            relay(label, child.stdout)
             if child.wait() != 0:
                 failed.append(" -> ".join(group))
+        except BaseException as exc:  # anything else in this thread would be lost, and the lane counted as done
+            print(f"[{NOTEBOOKS[group[0]][0]}] error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            failed.append(" -> ".join(group))
         finally:
             shares.put(share)
 
@@ -179,20 +232,33 @@ def run_lanes(groups: list[list[str]], jobs: int) -> None:
     print(f"all lanes done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
 
-def relay(label: str, stream) -> None:
-    """Print a lane's output with its label; of its progress bar, one line every LANE_PROGRESS_EVERY seconds."""
-    last_bar, pending = 0.0, b""
+def relay(label: str, stream, clock=time.monotonic, every: float | None = None) -> None:
+    """Print a lane's output with its label; of its progress bar, the first line, then one every ``every`` seconds.
+
+    ``every`` defaults to LANE_PROGRESS_EVERY; ``clock`` is read only to compare two of its readings, so the
+    first line shows whatever it reads (a monotonic clock counts from the machine's start).
+    """
+    every = LANE_PROGRESS_EVERY if every is None else every
+    last_bar, pending = None, b""
     while chunk := stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096):
         pending += chunk
         *pieces, pending = pending.replace(b"\r", b"\n").split(b"\n")
         for piece in pieces:
-            line = piece.decode(errors="replace").strip()
-            if not line or "Kernel is running over TCP" in line:
-                continue
-            bar = PROGRESS_BAR.search(line)
-            if bar:
-                finished = bar.group(1) == bar.group(2)
-                if time.monotonic() - last_bar < LANE_PROGRESS_EVERY and not finished:
-                    continue
-                last_bar = time.monotonic()
-            print(f"[{label}] {line}", file=sys.stderr, flush=True)
+            last_bar = relay_line(label, piece, last_bar, clock, every)
+    relay_line(label, pending, last_bar, clock, every)  # the last line, when it ends without a newline
+
+
+def relay_line(label: str, piece: bytes, last_bar: float | None, clock, every: float) -> float | None:
+    """Print one line of a lane's output unless it is noise or a bar line too soon after the last; the bar's time."""
+    line = piece.decode(errors="replace").strip()
+    if not line or "Kernel is running over TCP" in line:
+        return last_bar
+    bar = PROGRESS_BAR.search(line)
+    if bar:
+        now = clock()
+        finished = bar.group(1) == bar.group(2)
+        if last_bar is not None and now - last_bar < every and not finished:
+            return last_bar
+        last_bar = now
+    print(f"[{label}] {line}", file=sys.stderr, flush=True)
+    return last_bar

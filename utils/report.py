@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 
 from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices, require_folder
-from .results import RESULTS_DIR, load_cli_results, load_result
+from .results import RESULTS_DIR, load_cli_results, load_result, write_atomically, write_text_atomically
 from .saved_models import check_saved_models
 
 NOTEBOOKS = {
@@ -111,28 +111,36 @@ def results_table() -> pd.DataFrame:
         except DataError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
-        # The settings come from the saved run itself, which may have been made with other parameters.
-        ticker, units, dropout = result["ticker"], result["units"], float(result["dropout"])
-        spread = spreads.get((ticker, units, dropout, result["epochs"]))
-        rows.append({
-            "notebook": name,
-            "ticker": ticker,
-            "units": units,
-            "dropout": dropout,
-            "epochs": result["epochs"],
-            "rmse": result["rmse"],
-            "mae": result["mae"],
-            "mape": result["mape"],
-            "naive_rmse": result["naive_rmse"],
-            "rmse_ratio": result["rmse_ratio"],
-            "free_running_rmse": result["free_running_rmse"],
-            "direction_accuracy": result["direction_accuracy"],
-            "seeds": len(spread["seeds"]) if spread else None,
-            "rmse_mean": spread["rmse_mean"] if spread else None,
-            "rmse_std": spread["rmse_std"] if spread else None,
-            "fit_seconds": result["fit_seconds"],
-        })
+        try:
+            rows.append(table_row(name, result, spreads))
+        except (KeyError, TypeError, ValueError) as exc:
+            print(f"skipping {name}: its saved result (or its seed spread) has no usable {exc}", file=sys.stderr)
     return pd.DataFrame(rows)
+
+
+def table_row(name: str, result: dict, spreads: dict) -> dict:
+    """One notebook's row of the results table."""
+    # The settings come from the saved run itself, which may have been made with other parameters.
+    ticker, units, dropout = result["ticker"], result["units"], float(result["dropout"])
+    spread = spreads.get((ticker, units, dropout, result["epochs"]))
+    return {
+        "notebook": name,
+        "ticker": ticker,
+        "units": units,
+        "dropout": dropout,
+        "epochs": result["epochs"],
+        "rmse": result["rmse"],
+        "mae": result["mae"],
+        "mape": result["mape"],
+        "naive_rmse": result["naive_rmse"],
+        "rmse_ratio": result["rmse_ratio"],
+        "free_running_rmse": result["free_running_rmse"],
+        "direction_accuracy": result["direction_accuracy"],
+        "seeds": len(spread["seeds"]) if spread else None,
+        "rmse_mean": spread["rmse_mean"] if spread else None,
+        "rmse_std": spread["rmse_std"] if spread else None,
+        "fit_seconds": result["fit_seconds"],
+    }
 
 
 def model_label(result: dict) -> str:
@@ -158,22 +166,23 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 def refresh_results_table() -> pd.DataFrame:
     """Write results/results.csv and replace the table between the README's markers."""
+    text = README.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        raise DataError(f"{README.name}: the lines {TABLE_START} and {TABLE_END} that mark where the results table "
+                        "goes are missing; put them back (nothing was written)")
     table = results_table()
     if table.empty:
         raise DataError("no full-run results in results/: run 'python -m utils notebooks' first")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    table.to_csv(RESULTS_DIR / "results.csv", index=False, float_format="%.4f")
-    text = README.read_text(encoding="utf-8")
-    if TABLE_START in text and TABLE_END in text:
-        before, rest = text.split(TABLE_START, 1)
-        _, after = rest.split(TABLE_END, 1)
-        README.write_text(f"{before}{TABLE_START}\n{markdown_table(table)}\n{TABLE_END}{after}", encoding="utf-8")
+    write_atomically(RESULTS_DIR / "results.csv", lambda stream: table.to_csv(stream, index=False, float_format="%.4f"))
+    before, rest = text.split(TABLE_START, 1)
+    _, after = rest.split(TABLE_END, 1)
+    write_text_atomically(README, f"{before}{TABLE_START}\n{markdown_table(table)}\n{TABLE_END}{after}")
     print(f"wrote {RESULTS_DIR.relative_to(REPO_ROOT)}/results.csv and the README table ({len(table)} rows)")
     return table
 
 
-def draw_readme_figure() -> None:
-    """Real against predicted January opens for both tickers, from the saved full-run results."""
+def readme_figure():
+    """Real against predicted January opens for both tickers, from the saved full-run results; the Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -189,12 +198,24 @@ def draw_readme_figure() -> None:
         for name, (nb_ticker, _, _) in NOTEBOOKS.items():
             if nb_ticker == ticker:
                 result = load_result(name, 100)
+                if len(result["predictions"]) != len(prices.test):
+                    raise DataError(f"results/{name}.json holds {len(result['predictions'])} predictions for the "
+                                    f"{len(prices.test)} test days of {ticker}: run {name} again to rewrite it")
                 forecasts[f"{name}: {model_label(result)}"] = result["predictions"]
         plot_forecasts(prices.test_dates, prices.test_open, forecasts, ticker,
                        naive=naive_forecast(prices.train_open, prices.test_open),
                        title=f"{ticker}, January 2019: one-step LSTM forecasts", ax=ax)
     figure.tight_layout()
-    FIGURE.parent.mkdir(exist_ok=True)
-    figure.savefig(FIGURE, dpi=80)
-    plt.close(figure)
+    return figure
+
+
+def draw_readme_figure() -> None:
+    """Save :func:`readme_figure` as the README's PNG."""
+    import matplotlib.pyplot as plt
+
+    figure = readme_figure()
+    try:
+        write_atomically(FIGURE, lambda stream: figure.savefig(stream, format="png", dpi=80), binary=True)
+    finally:
+        plt.close(figure)
     print(f"wrote {FIGURE.relative_to(REPO_ROOT)}")

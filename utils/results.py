@@ -23,25 +23,64 @@ def results_dir(epochs: int, full_epochs: int = 100) -> Path:
     return RESULTS_DIR if epochs == full_epochs else RESULTS_DIR / f"epochs-{epochs}"
 
 
-def write_atomically(path: Path, write) -> Path:
+def write_atomically(path: Path, write, binary: bool = False) -> Path:
     """Call ``write(stream)`` on a temporary file beside ``path``, then rename it into place.
 
     A run interrupted half-way leaves the old file (or none), never half a file.
+    ``binary``: the stream takes bytes (a figure, say) rather than text.
     """
     path = Path(path)
+    temporary = _staged(path, write, binary)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _staged(path: Path, write, binary: bool = False) -> Path:
+    """A complete, synced temporary file beside ``path`` holding what ``write(stream)`` wrote."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="")) as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+    return Path(temporary)
+
+
+def write_files_atomically(texts: dict[Path, str]) -> list[Path]:
+    """Write several text files as one: afterwards all hold their new text, or all are as they were.
+
+    Each is first written in full beside its target; only then are they renamed
+    into place, and if a rename fails (or the run is interrupted) the ones
+    already replaced get their old contents back, or are removed if they are new.
+    """
+    staged: dict[Path, Path] = {}
+    replaced: dict[Path, bytes | None] = {}
+    try:
+        for path, text in texts.items():
+            staged[Path(path)] = _staged(Path(path), lambda stream, text=text: stream.write(text))
+        for path, temporary in staged.items():
+            old = path.read_bytes() if path.is_file() else None
+            os.replace(temporary, path)
+            replaced[path] = old
+    except BaseException:
+        for path, old in replaced.items():
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomically(path, lambda stream, old=old: stream.write(old), binary=True)
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    return list(staged)
 
 
 def write_json_atomically(path: Path, payload: dict) -> Path:
@@ -165,6 +204,10 @@ def save_cli_result(result: dict) -> Path:
     return write_json_atomically(cli_result_path(result), result)
 
 
+# What the results table reads from a saved CLI result.
+CLI_RESULT_KEYS = ("ticker", "units", "dropout", "epochs", "seed")
+
+
 def load_cli_results() -> list[dict]:
     """Every saved CLI result; unreadable files are skipped with a note on stderr."""
     import sys
@@ -172,8 +215,12 @@ def load_cli_results() -> list[dict]:
     found = []
     for path in sorted((RESULTS_DIR / "cli").glob("*.json")):
         try:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, UnicodeDecodeError) as exc:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            missing = [key for key in CLI_RESULT_KEYS if key not in result] if isinstance(result, dict) else ["all"]
+            if missing:
+                raise ValueError(f"it lacks {', '.join(missing)}")
+            found.append(result)
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
             print(f"skipping {path.relative_to(REPO_ROOT)}: cannot be read ({exc})", file=sys.stderr)
     return found
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -19,34 +18,17 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", TqdmWarning)
     from tqdm.keras import TqdmCallback
 
-from .data import DataError
+from .data import MAX_SEED, DataError
+from .epochs import EPOCHS_VARIABLE, FULL_EPOCHS, check_epochs, effective_epochs  # noqa: F401 (the notebooks import them here)
 from .features import unscale
 
-EPOCHS_VARIABLE = "WORKSHOP_EPOCHS"
-FULL_EPOCHS = 100
 BATCH_SIZE = 32
-
-
-def check_epochs(epochs, source: str = "epochs") -> int:
-    """Epochs are a whole number, at least 1; ``source`` names where it came from."""
-    text = str(epochs).strip()
-    if isinstance(epochs, bool) or not text.isdigit() or int(text) < 1:
-        raise DataError(f"{source}={epochs!r}: the number of epochs must be a whole number, at least 1")
-    return int(text)
-
-
-def effective_epochs(requested: int = FULL_EPOCHS) -> int:
-    """``requested`` epochs, unless ``WORKSHOP_EPOCHS`` asks for a quick run (as CI does)."""
-    override = os.environ.get(EPOCHS_VARIABLE, "").strip()
-    if override:
-        return check_epochs(override, source=EPOCHS_VARIABLE)
-    return check_epochs(requested)
 
 
 def set_seed(seed: int) -> int:
     """Seed Python, NumPy and the Keras backend so a run can be repeated exactly."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise DataError(f"seed={seed!r}: the seed must be a whole number, 0 or more")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise DataError(f"seed={seed!r}: the seed must be a whole number from 0 to {MAX_SEED}")
     quiet_tensorflow_import(any_backend=True)
     keras.utils.set_random_seed(int(seed))
     return int(seed)
