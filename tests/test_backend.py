@@ -364,3 +364,19 @@ def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
     monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: False)
     backend.load_keras()
     assert calls == ["set"]
+
+
+def test_which_keras_json_counts_as_the_user_choosing(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert backend.user_chosen_backend() is None  # no file
+    keras_json(tmp_path, json.dumps(backend.KERAS_WRITTEN_CONFIG, indent=4))
+    assert backend.user_chosen_backend() is None  # the file Keras writes on its first import
+    keras_json(tmp_path, json.dumps({**backend.KERAS_WRITTEN_CONFIG, "backend": "jax"}, indent=4))
+    assert backend.user_chosen_backend() == "jax"
+    keras_json(tmp_path, '{"backend": "tensorflow"}')
+    assert backend.user_chosen_backend() == "tensorflow"
+    keras_json(tmp_path, '{"backend": ')
+    assert backend.user_chosen_backend() is None
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert backend.user_chosen_backend() == "torch"
