@@ -4,7 +4,8 @@ One job per module: ``backend`` (the Keras backend and its fast CPU LSTM),
 ``data`` (load and validate prices), ``features`` (scaling and windows),
 ``model`` (the stacked LSTM), ``training`` (seeds, epochs, fit, predict),
 ``evaluation`` (baseline and metrics), ``plots``, ``results`` (saved
-predictions) and ``pipeline`` (all steps, for the CLI).
+predictions), ``saved_models`` (the trained models, loaded instead of
+training) and ``pipeline`` (all steps, for the CLI).
 """
 
 import os
@@ -15,5 +16,6 @@ from .backend import choose_backend
 # learners and for nbval's output comparison; real errors still come through.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# Before anything imports Keras: PyTorch unless KERAS_BACKEND says otherwise.
+# Before anything imports Keras: the user's backend if they chose one, else JAX where the fast CPU LSTM
+# will run (utils.backend.choose_backend has the rule).
 choose_backend()
