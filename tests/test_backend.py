@@ -474,3 +474,19 @@ def test_the_compile_cache_needs_no_home_folder(monkeypatch):
     monkeypatch.setattr(backend.Path, "home", staticmethod(no_home))
     folder = backend.compile_cache_folder()
     assert folder.is_relative_to(tempfile.gettempdir()) and folder.name == "jax"
+
+
+def test_which_keras_json_counts_as_the_user_choosing(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert backend.user_chosen_backend() is None  # no file
+    keras_json(tmp_path, json.dumps(backend.KERAS_WRITTEN_CONFIG, indent=4))
+    assert backend.user_chosen_backend() is None  # the file Keras writes on its first import
+    keras_json(tmp_path, json.dumps({**backend.KERAS_WRITTEN_CONFIG, "backend": "jax"}, indent=4))
+    assert backend.user_chosen_backend() == "jax"
+    keras_json(tmp_path, '{"backend": "tensorflow"}')
+    assert backend.user_chosen_backend() == "tensorflow"
+    keras_json(tmp_path, '{"backend": ')
+    assert backend.user_chosen_backend() is None
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert backend.user_chosen_backend() == "torch"

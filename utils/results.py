@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from .data import REPO_ROOT, DataError
+from .epochs import FULL_EPOCHS
 
 RESULTS_DIR = REPO_ROOT / "results"
 
 
-def results_dir(epochs: int, full_epochs: int = 100) -> Path:
+def results_dir(epochs: int, full_epochs: int = FULL_EPOCHS) -> Path:
     """Full runs save to ``results/``; shortened runs (CI, quick tries) to ``results/epochs-N/``.
 
     Keeping them apart means a quick test run never overwrites the committed
@@ -119,7 +120,7 @@ def result_path(name: str, epochs: int) -> Path:
 
 
 # Every notebook's committed run uses these, besides its own ticker, units and dropout (utils.report.NOTEBOOKS).
-FULL_EPOCHS, COMMITTED_WINDOW, COMMITTED_SEED = 100, 60, 1
+COMMITTED_WINDOW, COMMITTED_SEED = 60, 1
 
 
 def committed_notebooks() -> list[str]:

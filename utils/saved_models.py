@@ -149,10 +149,11 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
 def check_saved_models() -> list[str]:
     """One line per model file in results/models/ (for ``python -m utils data check``); problems come back as text."""
     problems = []
-    for name in results.committed_notebooks():
+    present = [name for name in results.committed_notebooks() if model_path(name).exists()]
+    if present:
+        print(f"trained models in {shown(models_dir())}, against the SHA-256 in their results:")
+    for name in present:
         path = model_path(name)
-        if not path.exists():
-            continue
         try:
             expected = results.load_result(name, results.FULL_EPOCHS).get("model_sha256")
         except DataError as exc:
