@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "lane its own)")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
+
+    from .sweep import add_sweep_arguments
+
+    add_sweep_arguments(commands.add_parser("sweep", help="train every combination of settings on a Dask cluster, "
+                                                          "one CSV row each, with a summary and a figure"))
     return parser
 
 
@@ -131,6 +136,10 @@ def main(argv=None) -> int:
             from .notebooks import run_notebooks
 
             return run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+        if args.command == "sweep":
+            from .sweep import command_sweep
+
+            return command_sweep(args)
         if args.command == "table":
             from .report import draw_readme_figure, refresh_results_table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .data import load_prices
+from .data import Prices, load_prices
 from .evaluation import experiment_record, free_running_forecast
 from .features import fit_scaler, january_inputs, make_windows, scale
 from .model import build_stacked_lstm
@@ -14,7 +14,13 @@ from .training import predict_prices, set_seed, train
 def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
                    window: int = 60, progress: bool = False) -> dict:
     """Load, scale, window, train, predict the test period and score it against the naive baseline."""
-    prices = load_prices(ticker, window=window)
+    return train_and_score(load_prices(ticker, window=window), units, dropout, epochs=epochs, seed=seed,
+                           window=window, progress=progress)
+
+
+def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
+                    window: int = 60, progress: bool = False) -> dict:
+    """Scale on ``prices.train`` only, window, train, predict each ``prices.test`` day one step ahead, and score."""
     scaler = fit_scaler(prices.train_open)
     train_scaled = scale(scaler, prices.train_open)
     X_train, y_train = make_windows(train_scaled, window)
