@@ -103,17 +103,24 @@ def read_sweep_file(path: Path) -> tuple[str, list[dict]]:
     if header != COLUMNS:
         missing = [name for name in COLUMNS if name not in header]
         extra = [name for name in header if name not in COLUMNS]
-        difference = "; ".join(part for part in (
-            f"missing {', '.join(missing)}" if missing else "",
-            f"unknown {', '.join(extra)}" if extra else "",
-        ) if part) or "same columns in another order"
-        raise DataError(f"--out {path}: not a sweep file of this version ({difference}); "
-                        "give another --out, or move that file away")
+        if len(missing) == len(COLUMNS):
+            difference = f"its first line is {text.partition(chr(10))[0][:60]!r}"
+        else:
+            difference = "; ".join(part for part in (
+                f"missing {short_list(missing)}" if missing else "",
+                f"unknown {short_list(extra)}" if extra else "",
+            ) if part) or "the same columns in another order"
+        raise DataError(f"--out {path}: written with other columns than a sweep's ({difference}); nothing is appended "
+                        "to it: give another --out, or move that file away")
     rows = list(reader)
     for line, row in enumerate(rows, start=2):
         if None in row or any(row[name] is None for name in COLUMNS):
             raise DataError(f"--out {path}, row {line}: not {len(COLUMNS)} values; repair or move that file")
     return text, rows
+
+
+def short_list(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def rows_done(rows: list[dict], path: Path | str = "--out") -> set[tuple[str, ...]]:
@@ -177,8 +184,9 @@ def worker_data_problems(digests: dict[str, str]) -> list[str]:
 
 def load_training_stack() -> str:
     """Run once on each worker before the sweep: import Keras and its backend, so the first task does not."""
-    from .pipeline import train_and_score  # noqa: F401
+    from .training import set_seed
 
+    set_seed(0)  # Keras's seeding imports TensorFlow when it is installed, whatever the backend: a few seconds
     return library_versions()["keras_backend"]
 
 
@@ -253,8 +261,12 @@ def dask_client(scheduler: str | None, workers: int | None):
     """A client of the existing cluster at ``scheduler``, or of a local cluster started (and closed) here."""
     import logging
 
-    import dask
-    from distributed import Client, LocalCluster
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DataError("the sweep runs on Dask, which is not installed: pip install -e .[sweep] "
+                        "(or pip install -r requirements.txt)") from None
 
     if scheduler:
         try:
@@ -341,7 +353,7 @@ def train_missing(client, todo: list[dict], append_row, total: int, stream=None)
                 except Exception as exc:  # a future cancelled with its scheduler has no exception to give
                     error = exc
                 failed.append((settings, error))
-                bar.write(f"failed twice, left out: {describe(settings)}: {type(error).__name__}: {error}")
+                bar.write(f"failed twice, left out: {describe(settings)}: {type(error).__name__}: {error}", file=bar.fp)
             future.release()
             bar.update()
     return trained, failed
@@ -363,9 +375,9 @@ def run_sweep(product: list[dict], out: Path, scheduler: str | None = None, work
     done = rows_done(rows, out)
     digests = check_settings(product)
     todo = [settings for settings in product if setting_key(settings) not in done]
-    print(f"{len(product)} trainings in this sweep: {len(product) - len(todo)} already in {out}, {len(todo)} to train",
-          file=stream, flush=True)
+    plan = f"{len(product)} trainings in this sweep: {len(product) - len(todo)} already in {out}, {len(todo)} to train"
     if not todo:
+        print(plan, file=stream, flush=True)
         return SweepOutcome(len(product), len(product), 0, [], 0.0)
     text = text or csv_line(dict(zip(COLUMNS, COLUMNS)))
 
@@ -377,7 +389,7 @@ def run_sweep(product: list[dict], out: Path, scheduler: str | None = None, work
     with dask_client(scheduler, workers) as client:
         count = check_workers(client, digests)
         where = f"the cluster at {scheduler}" if scheduler else "a local Dask cluster"
-        print(f"training on {where}: {count} worker(s), one thread each", file=stream, flush=True)
+        print(f"{plan} on {where}, {count} worker(s) of one thread each", file=stream, flush=True)
         warm_up(client)
         start = time.perf_counter()
         trained, failed = train_missing(client, todo, append_row, len(product), stream)
@@ -429,11 +441,11 @@ def draw_sweep_figure(frame, png: Path) -> Path:
     from .plots import plot_rmse_ratios
 
     epochs, window = frame["epochs"].unique(), frame["window"].unique()
-    constant = ", ".join(part for part in (
-        f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if len(epochs) == 1 else "", f"window {window[0]}" if len(window) == 1 else "") if part)
+    constant = [f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}"] if len(epochs) == 1 else []
+    constant += [f"window {window[0]}"] if len(window) == 1 else []
     months = frame["test_month"].nunique()
     figure = plot_rmse_ratios(setting_labels(frame), frame["rmse_ratio"], groups=frame["test_month"],
-                              title=f"{png.stem}: {len(frame)} runs over {months} test month(s), {constant}")
+                              title=f"{png.stem}: {len(frame)} runs over {months} test month(s), {', '.join(constant)}")
     # write_atomically gives a text stream; the PNG bytes go to the binary file beneath it.
     write_atomically(png, lambda stream: figure.savefig(stream.buffer, format="png", dpi=90))
     plt.close(figure)
