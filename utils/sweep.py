@@ -419,7 +419,6 @@ def summary_table(frame):
     frame = frame.assign(setting=setting_labels(frame))
     table = frame.groupby("setting", sort=False)["rmse_ratio"].agg(
         runs="size", mean="mean", sd="std", lowest="min", highest="max")
-    table["sd"] = table["sd"].fillna(0.0)
     beat = frame.assign(beat=frame["rmse_ratio"] < 1).groupby("setting", sort=False)["beat"].sum()
     table["beat naive"] = [f"{int(won)} of {runs}" for won, runs in zip(beat, table["runs"])]
     return pd.DataFrame(table).rename(columns={"mean": "mean ratio", "sd": "sd of ratio"}).round(3)
@@ -428,7 +427,9 @@ def summary_table(frame):
 def read_rows_frame(path: Path):
     import pandas as pd
 
-    return pd.read_csv(path, dtype={"years": str, "test_month": str, "ticker": str})
+    frame = pd.read_csv(path, dtype={"years": str, "test_month": str, "ticker": str})
+    # Settings side by side in a fixed order (the file keeps the order the trainings finished in).
+    return frame.sort_values([*GROUP_COLUMNS, "test_month", "seed"], kind="stable", ignore_index=True)
 
 
 def draw_sweep_figure(frame, png: Path) -> Path:
