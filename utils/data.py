@@ -49,6 +49,10 @@ HOW_TO_GET_DATA = (
 class DataError(ValueError):
     """A data file or a parameter is unusable; the message says which and why."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: in a notebook the learner reads one line, as on the command line.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ChecksumWarning(UserWarning):
     """A data file differs from the checksum documented in data/README.md."""
