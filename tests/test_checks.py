@@ -220,7 +220,7 @@ def test_january_inputs_name_test_windows_off_by_one(solution, capsys):
         "Not quite: each test window starts one day late, so it already contains the day it should predict "
         "(off by one).")
     flat = solution["X_test"][:, :, 0]
-    assert "X_test has shape (21, 60), but the model reads three axes" in printed(
+    assert "X_test has shape (21, 60), but an LSTM layer reads three axes" in printed(
         capsys, check_january_inputs, **january(solution, X_test=flat))
 
 

@@ -220,3 +220,17 @@ def test_an_unreadable_price_file_is_one_clear_error(make_prices, monkeypatch):
     monkeypatch.setattr(data.pd, "read_csv", refuse)
     with pytest.raises(DataError, match=r"TEST_train.csv: cannot be read \(Permission denied\)"):
         load_prices("TEST", folder=folder)
+
+
+def test_a_data_error_in_a_notebook_cell_is_one_line_not_a_traceback(capfd):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        result = shell.run_cell("from utils.data import load_prices\nload_prices('NOPE', folder='/nonexistent-folder')")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, DataError)
+    shown = capfd.readouterr()
+    text = (shown.out + shown.err).strip()
+    assert text.startswith("DataError: ") and "Traceback" not in text and len(text.splitlines()) == 1, text

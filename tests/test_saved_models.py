@@ -217,9 +217,7 @@ def test_a_model_saved_on_jax_predicts_the_same_on_tensorflow(results_dir, tmp_p
 
 @pytest.mark.parametrize("name", ["Exercise9.01", "Exercise9.02", "Activity9.01", "Activity9.02", "Activity9.03"])
 def test_each_committed_model_reproduces_its_committed_predictions(name, shipped_data):
-    if not saved_models.model_path(name).is_file():
-        pytest.skip(f"results/models/{name}.keras is not committed yet: the main job (python -m utils notebooks, "
-                    "100 epochs) saves it")
+    assert saved_models.model_path(name).is_file(), f"results/models/{name}.keras is committed with the notebooks"
     settings = results.committed_settings(name)
     model, _ = saved_models.load_trained_model(name, **settings, announce=False)
     with warnings.catch_warnings():

@@ -206,23 +206,30 @@ def _scaling(scaler, training_data, train_scaled, prices=None) -> str:
     return f"scaler was fitted on the {days} training days only, and train_scaled maps them to 0..1."
 
 
+def _windows_array(name, value, count: int, window: int, which: str) -> np.ndarray:
+    """``value`` as ``count`` windows of ``window`` days of one feature, returned without the feature axis."""
+    X = _numbers(name, value, f"({count}, {window}, 1)")
+    if X.shape == (count, window):
+        raise _MistakeError(f"{name} has shape {X.shape}, but an LSTM layer reads three axes (samples, time steps, "
+                            f"features): expected ({count}, {window}, 1), with the single feature as the last axis.")
+    if X.shape != (count, window, 1):
+        raise _MistakeError(f"{name} has shape {X.shape}; expected ({count}, {window}, 1): one {window}-day window for "
+                            f"{which}.")
+    return X[:, :, 0]
+
+
 def _windows(WINDOW, train_scaled, X_train, y_train, prices=None) -> str:
     window = _whole("WINDOW", WINDOW)
     series = _series("train_scaled", train_scaled)
     count = len(series) - window
     if count < 1:
         raise _MistakeError(f"train_scaled has {len(series)} values, too few for one {window}-day window and its target.")
-    X = _numbers("X_train", X_train, f"({count}, {window}, 1)")
+    X = _windows_array("X_train", X_train, count, window,
+                       f"each of the {count} training days that have {window} days before them")
     y = _numbers("y_train", y_train, f"({count},)")
-    if X.shape == (count, window):
-        raise _MistakeError(f"X_train has shape {X.shape}, but an LSTM layer reads three axes (samples, time steps, "
-                            f"features): expected ({count}, {window}, 1), with the single feature as the last axis.")
-    if X.shape != (count, window, 1):
-        raise _MistakeError(f"X_train has shape {X.shape}; expected ({count}, {window}, 1): one {window}-day window for "
-                            f"each of the {count} training days that have {window} days before them.")
     if y.shape not in ((count,), (count, 1)):
         raise _MistakeError(f"y_train has shape {y.shape}; expected ({count},): one target per window.")
-    X, y = X[:, :, 0], y.reshape(-1)
+    y = y.reshape(-1)
     if _unscaled(X) or _unscaled(y):
         raise _MistakeError("X_train or y_train holds prices in dollars; cut the windows from train_scaled.")
     if _same(X[:, -1], y):
@@ -338,14 +345,7 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
     if not _same(joined[window:], scaled):
         raise _MistakeError(f"after its first {window} values, inputs should continue with test_scaled, the January days "
                             "in order.")
-    X = _numbers("X_test", X_test, f"({days}, {window}, 1)")
-    if X.shape == (days, window):
-        raise _MistakeError(f"X_test has shape {X.shape}, but the model reads three axes (samples, time steps, features): "
-                            f"expected ({days}, {window}, 1).")
-    if X.shape != (days, window, 1):
-        raise _MistakeError(f"X_test has shape {X.shape}; expected ({days}, {window}, 1): one {window}-day window for each "
-                            f"of the {days} test days.")
-    X = X[:, :, 0]
+    X = _windows_array("X_test", X_test, days, window, f"each of the {days} test days")
     windows = np.lib.stride_tricks.sliding_window_view(joined, window)
     if _same(X, windows[1:]):
         raise _MistakeError("each test window starts one day late, so it already contains the day it should predict "

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--test-end", help="last test day (default 2019-01-31)")
     download.add_argument("--overwrite", action="store_true", help="replace existing files of that ticker")
 
+    from .sweep import add_sweep_arguments
+
+    add_sweep_arguments(commands.add_parser("sweep", help="train every combination of settings on a Dask cluster, "
+                                                          "one CSV row each, with a summary and a figure"))
+
     notebooks = commands.add_parser("notebooks", help="re-execute the notebooks in place (the main job)")
     notebooks.add_argument("--only", action="append", help="run just this notebook, e.g. Exercise9.02 (repeatable)")
     notebooks.add_argument("--jobs", type=_whole_number(1, "jobs"), default=default_jobs(),
@@ -130,6 +135,10 @@ def main(argv=None) -> int:
     shown_before = warnings.showwarning
     warnings.showwarning = _one_line_warning  # e.g. a checksum note: one line, no source path
     try:
+        if args.command == "sweep":
+            from .sweep import command_sweep
+
+            return command_sweep(args)
         if args.command == "train":
             return command_train(args)
         if args.command == "data" and args.data_command == "download":

@@ -49,6 +49,10 @@ HOW_TO_GET_DATA = (
 class DataError(ValueError):
     """A data file or a parameter is unusable; the message says which and why."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: in a notebook the learner reads one line, as on the command line.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ChecksumWarning(UserWarning):
     """A data file differs from the checksum documented in data/README.md."""
@@ -281,3 +285,49 @@ def check_window(window: int) -> int:
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise DataError(f"window={window!r}: the window length must be a whole number of days, at least 1")
     return int(window)
+
+
+# The first trading day of a year can fall a few days after its first calendar day (New Year, a weekend).
+HISTORY_START_SLACK = pd.Timedelta(days=7)
+
+
+def prices_for_month(prices: Prices, month: str, years: int | None = None, window: int = 60) -> Prices:
+    """The notebooks' split moved to any month: train on the days before ``month``, test on its trading days.
+
+    The training and test files are read as one calendar, so January 2019 gives
+    the shipped split unchanged and a month such as ``2018-11`` takes its test
+    days from the training file. ``years`` keeps only the last ``years`` years
+    of training days before the month (all of them when None).
+    """
+    window = check_window(window)
+    try:
+        period = pd.Period(str(month).strip(), freq="M")
+    except ValueError:
+        raise DataError(f"test month {month!r} is not a month like 2018-11") from None
+    days = pd.concat([prices.train, prices.test], ignore_index=True)
+    first_day, month_start, month_end = days["Date"].iloc[0], period.start_time, period.end_time
+    in_month = days["Date"].between(month_start, month_end)
+    if not in_month.any():
+        raise DataError(
+            f"{prices.ticker}, test month {period}: no trading days in {prices.train_path.name} or "
+            f"{prices.test_path.name} (they cover {first_day:%Y-%m-%d}..{days['Date'].iloc[-1]:%Y-%m-%d})"
+        )
+    before = days["Date"] < month_start
+    if years is not None:
+        if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
+            raise DataError(f"years={years!r}: the years of history must be a whole number, at least 1")
+        history_start = month_start - pd.DateOffset(years=int(years))
+        if first_day > history_start + HISTORY_START_SLACK:
+            raise DataError(
+                f"{prices.ticker}, years={years} before {period}: needs prices from {history_start:%Y-%m-%d}, "
+                f"but {prices.train_path.name} starts on {first_day:%Y-%m-%d}"
+            )
+        before &= days["Date"] >= history_start
+    if before.sum() < window + 1:
+        raise DataError(
+            f"{prices.ticker}, test month {period}: {before.sum()} training days before it, but a {window}-day "
+            f"window needs at least {window + 1}"
+        )
+    test_path = prices.test_path if month_start > prices.train["Date"].iloc[-1] else prices.train_path
+    return Prices(prices.ticker, days[before].reset_index(drop=True), days[in_month].reset_index(drop=True),
+                  prices.train_path, test_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .data import load_prices
+from .data import Prices, load_prices
 from .evaluation import experiment_record, free_running_forecast
 from .features import fit_scaler, january_inputs, make_windows, scale
 from .model import build_stacked_lstm
@@ -18,14 +18,20 @@ def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 
 
     ``load=True`` evaluates the committed model of the notebook with these settings instead of training.
     """
-    prices = load_prices(ticker, window=window)
+    return train_and_score(load_prices(ticker, window=window), units, dropout, epochs=epochs, seed=seed,
+                           window=window, progress=progress, load=load)
+
+
+def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
+                    window: int = 60, progress: bool = False, load: bool = False) -> dict:
+    """Scale on ``prices.train`` only, window, train, predict each ``prices.test`` day one step ahead, and score."""
     scaler = fit_scaler(prices.train_open)
     train_scaled = scale(scaler, prices.train_open)
     X_train, y_train = make_windows(train_scaled, window)
 
     if load:
-        name = notebook_for_settings(ticker, units, dropout, window, seed)
-        model, run = load_trained_model(name, ticker=ticker, units=units, dropout=dropout, window=window, seed=seed,
+        name = notebook_for_settings(prices.ticker, units, dropout, window, seed)
+        model, run = load_trained_model(name, ticker=prices.ticker, units=units, dropout=dropout, window=window, seed=seed,
                                         announce=False)
     else:
         set_seed(seed)
