@@ -93,7 +93,8 @@ def _tags(cell) -> list[str]:
 
 
 def _without_run_metadata(metadata: dict) -> dict:
-    return {key: value for key, value in metadata.items() if key not in RUN_METADATA}
+    # An empty tag list is no tag at all; papermill adds one to every cell it executes.
+    return {key: value for key, value in metadata.items() if key not in RUN_METADATA and value != []}
 
 
 def task_notebook(solution, where: str):
@@ -108,7 +109,7 @@ def task_notebook(solution, where: str):
         cell = copy.deepcopy(cell)
         cell.metadata = _without_run_metadata(cell.metadata)
         if TASK_ONLY in tags:
-            cell.metadata["tags"] = [tag for tag in tags if tag != TASK_ONLY]
+            cell.metadata = _without_run_metadata({**cell.metadata, "tags": [tag for tag in tags if tag != TASK_ONLY]})
         if cell.cell_type == "code":
             cell.source, blocks = solution_blocks(cell.source, f"{where}, cell {number}")
             blanks += len(blocks)
