@@ -276,7 +276,7 @@ def test_installing_twice_wraps_once():
     assert keras_backend.lstm is before
 
 
-@jax_only
+@fast_loop_only
 def test_an_unchecked_keras_version_keeps_keras_own_code(monkeypatch, fast_calls):
     from keras.src import backend as keras_backend
 
@@ -396,7 +396,7 @@ def assert_same_outputs_and_gradients(fast, looped, x, training=False):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
-@jax_only
+@fast_loop_only
 def test_return_state_gives_keras_last_output_and_states(fast_calls):
     fast, looped = paired_layers(units=5, return_sequences=True, return_state=True)
     x = np.random.default_rng(7).normal(size=(4, 7, 3)).astype("float32")
@@ -407,7 +407,7 @@ def test_return_state_gives_keras_last_output_and_states(fast_calls):
     assert fast_calls, "the fast loop was not used"
 
 
-@jax_only
+@fast_loop_only
 def test_a_stateful_layer_carries_its_state_like_keras(fast_calls):
     fast, looped = paired_layers(units=4, return_sequences=False, batch=2, stateful=True)
     rng = np.random.default_rng(8)
@@ -420,7 +420,7 @@ def test_a_stateful_layer_carries_its_state_like_keras(fast_calls):
     assert fast_calls
 
 
-@jax_only
+@fast_loop_only
 def test_input_dropout_inside_the_layer_matches_keras_while_training(fast_calls):
     fast, looped = paired_layers(units=5, return_sequences=True, dropout=0.4, seed=11)
     x = np.random.default_rng(9).normal(size=(4, 7, 3)).astype("float32")
@@ -430,7 +430,7 @@ def test_input_dropout_inside_the_layer_matches_keras_while_training(fast_calls)
     assert fast_calls
 
 
-@jax_only
+@fast_loop_only
 def test_bidirectional_matches_keras(fast_calls):
     fast, looped = paired_layers(units=3, return_sequences=True, features=2, steps=5, wrapper=keras.layers.Bidirectional)
     x = np.random.default_rng(10).normal(size=(3, 5, 2)).astype("float32")
@@ -438,7 +438,7 @@ def test_bidirectional_matches_keras(fast_calls):
     assert fast_calls  # the forward half; the backward half (go_backwards) runs Keras's loop
 
 
-@jax_only
+@fast_loop_only
 def test_training_a_few_epochs_gives_keras_losses_and_weights(fast_calls):
     """From the same initial weights, fitting through the fast loop follows Keras's own loop step for step."""
 

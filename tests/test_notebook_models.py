@@ -60,7 +60,7 @@ def configuration(model: keras.Model) -> dict:
         "layers": layers,
         "loss": model.loss,
         "optimizer": type(model.optimizer).__name__,
-        "learning_rate": float(model.optimizer.learning_rate),
+        "learning_rate": float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
         "parameters": model.count_params(),
     }
 
