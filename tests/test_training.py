@@ -64,3 +64,30 @@ def test_training_progress_shows_one_bar_and_times_the_fit():
 def test_seeds_numpy_cannot_take_are_a_clear_error(seed):
     with pytest.raises(DataError, match=r"the seed must be a whole number from 0 to 4294967295"):
         set_seed(seed)
+
+
+def test_other_threads_drawing_random_numbers_do_not_change_a_seeded_model():
+    # A Dask worker's own threads draw from Python's global generator while a task builds its model.
+    import random
+    import threading
+
+    def seeded_weights():
+        set_seed(1)
+        return build_stacked_lstm(window=10, units=4, dropout=0.2).get_weights()
+
+    quiet = seeded_weights()
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    drawer = threading.Thread(target=draw)
+    drawer.start()
+    try:
+        busy = seeded_weights()
+    finally:
+        stop.set()
+        drawer.join()
+    for expected, got in zip(quiet, busy):
+        np.testing.assert_array_equal(got, expected)

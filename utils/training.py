@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 import warnings
@@ -31,6 +32,14 @@ def set_seed(seed: int) -> int:
         raise DataError(f"seed={seed!r}: the seed must be a whole number from 0 to {MAX_SEED}")
     quiet_tensorflow_import(any_backend=True)
     keras.utils.set_random_seed(int(seed))
+    # Keras draws every layer's seed from Python's global generator, which other threads of the process (a Dask
+    # worker's own) may draw from too, between this call and the model's construction. A generator of Keras's own,
+    # seeded alike, gives the same seeds as the global one would in a quiet process, whatever other threads do.
+    try:
+        from keras.src.random import seed_generator
+    except ImportError:  # a Keras that keeps it elsewhere: the global generator, as before
+        return int(seed)
+    seed_generator.python_random = random.Random(int(seed))
     return int(seed)
 
 
