@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from train_speed import cpu_name  # noqa: E402  (this folder is on the path when the script runs)
+from host import host_line  # noqa: E402  (this folder is on the path when the script runs)
 
 
 def main() -> int:
@@ -43,7 +43,8 @@ def main() -> int:
     product = settings_product([args.ticker], [args.units], [0.0], ["all"], list(range(1, args.seeds + 1)),
                                ["2019-01"], args.epochs, 60)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"machine: {cpu_name()}, {cpus} CPUs; sweep: {args.ticker}, {args.units} units, {args.epochs} epoch(s), "
+    print(host_line())
+    print(f"{cpus} CPUs; sweep: {args.ticker}, {args.units} units, {args.epochs} epoch(s), "
           f"{len(product)} trainings (seeds 1-{args.seeds})", flush=True)
     rates = {}
     with tempfile.TemporaryDirectory() as folder:
