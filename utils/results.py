@@ -30,25 +30,23 @@ def write_atomically(path: Path, write, binary: bool = False) -> Path:
     A run interrupted half-way leaves the old file (or none), never half a file.
     ``binary``: the stream takes bytes (a figure, say) rather than text.
     """
-    path = Path(path)
-    temporary = _staged(path, write, binary)
-    try:
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return replace_atomically(path, lambda temporary: _write_stream(temporary, write, binary))
 
 
-def _staged(path: Path, write, binary: bool = False) -> Path:
-    """A complete, synced temporary file beside ``path`` holding what ``write(stream)`` wrote."""
+def _write_stream(path: Path, write, binary: bool = False) -> None:
+    with open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="") as stream:
+        write(stream)
+
+
+def _staged(path: Path, write_to, suffix: str = ".tmp") -> Path:
+    """A complete, synced temporary file beside ``path``, written by ``write_to(temporary_path)``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
     try:
-        with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="")) as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
+        write_to(Path(temporary))
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -67,7 +65,8 @@ def write_files_atomically(texts: dict[Path, str]) -> list[Path]:
     replaced: dict[Path, bytes | None] = {}
     try:
         for path, text in texts.items():
-            staged[Path(path)] = _staged(Path(path), lambda stream, text=text: stream.write(text))
+            staged[Path(path)] = _staged(Path(path), lambda temporary, text=text: _write_stream(
+                temporary, lambda stream: stream.write(text)))
         for path, temporary in staged.items():
             old = path.read_bytes() if path.is_file() else None
             os.replace(temporary, path)
@@ -100,17 +99,11 @@ def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
     (Keras saves only to names ending in ``.keras``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(handle)
+    temporary = _staged(path, write_to, suffix)
     try:
-        write_to(Path(temporary))
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path
 
