@@ -8,6 +8,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Quick training for the test run; WORKSHOP_EPOCHS in the environment wins.
 TEST_EPOCHS ?= 2
+# pytest-xdist processes for make test: the unit tests share them, the notebooks run in order in one of them.
+TEST_WORKERS ?= 2
 OLDEST_VENV ?= .venv-oldest
 OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
@@ -27,7 +29,7 @@ lint: install
 	$(BIN)/ruff check utils tests benchmarks
 
 test: lint
-	KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(BIN)/python -m pytest
+	KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # A fresh virtual environment whenever the lowest versions change.
 $(OLDEST_VENV)/.installed: constraints/requirements-oldest.txt pyproject.toml

@@ -15,6 +15,27 @@ from utils.data import data_dir
 settings.register_profile("workshop", database=None, derandomize=True)
 settings.load_profile("workshop")
 
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``make test``'s ``-n 2 --dist loadgroup``: every notebook cell in one group, run in order by one worker.
+
+    A notebook compares itself with the quick-run results an earlier notebook saved (``results/epochs-N/``), so the
+    notebooks must run one after another; every unit test is a group of its own. pytest-xdist 3.8 marks a group by
+    renaming the test, which pytest 9 no longer allows, so the group is read from the test's path here instead.
+    The largest group, the notebooks, starts first while the other worker takes the unit tests.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "notebooks" if ".ipynb::" in nodeid else nodeid
+
+    return NotebooksTogether(config, log)
+
+
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
 
 

@@ -230,35 +230,21 @@ def dask_cluster(tmp_path_factory):
             stop(process)
 
 
-def test_a_tiny_sweep_on_an_existing_cluster_and_december_2018_scored_against_the_price_file(
-        dask_cluster, tmp_path, shipped_data, capsys):
-    address, _ = dask_cluster
-    out = tmp_path / "cluster.csv"
-    assert main(["sweep", "--tickers", "GOOG", "--units", "4", "--test-months", "2018-12,2019-01", "--epochs", "1",
-                 "--scheduler", address, "--out", str(out)]) == 0
-    assert f"on the cluster at {address}, 2 worker(s)" in capsys.readouterr().err
-    frame = pd.read_csv(out, dtype={"test_month": str}).set_index("test_month")
-    december = frame.loc["2018-12"]
-    expected_rmse, days = december_2018_naive_rmse(shipped_data / "GOOG_train.csv")
-    assert december["naive_rmse"] == pytest.approx(expected_rmse, rel=1e-12)
-    assert (december["test_days"], december["first_test_date"], december["last_test_date"]) == (days, "2018-12-03",
-                                                                                               "2018-12-31")
-    assert frame.loc["2019-01", "naive_rmse"] == pytest.approx(18.0496, abs=1e-4)  # the README's January figure
-
-
-def test_a_worker_killed_mid_sweep_loses_no_finished_row_and_the_sweep_completes(dask_cluster, tmp_path, shipped_data):
+def test_a_sweep_on_an_existing_cluster_survives_a_killed_worker_and_scores_december_2018_from_the_price_file(
+        dask_cluster, tmp_path, shipped_data):
     from distributed import Client
 
     address, processes = dask_cluster
-    out = tmp_path / "killed.csv"
-    seeds = "1,2,3,4"
-    sweep_process = start([PYTHON, "-m", "utils", "sweep", "--tickers", "GOOG", "--units", "4", "--seeds", seeds,
-                           "--epochs", "1", "--scheduler", address, "--out", str(out)], tmp_path / "sweep.log",
-                          dict(os.environ))
+    out = tmp_path / "cluster.csv"
+    log = tmp_path / "sweep.log"
+    # Four trainings on two workers: one worker is killed while the rest are still to come.
+    sweep_process = start([PYTHON, "-m", "utils", "sweep", "--tickers", "GOOG", "--units", "4", "--seeds", "1,2",
+                           "--test-months", "2018-12,2019-01", "--epochs", "1", "--scheduler", address,
+                           "--out", str(out)], log, dict(os.environ))
     try:
         deadline = time.monotonic() + 180
         while not (out.exists() and len(out.read_text().splitlines()) >= 2):
-            assert sweep_process.poll() is None and time.monotonic() < deadline, (tmp_path / "sweep.log").read_text()
+            assert sweep_process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
         killed = None
         with Client(address, timeout=30) as client:
@@ -271,12 +257,22 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_row_and_the_sweep_completes
                     killed = busy[0]
                 time.sleep(0.02)
         assert killed, "the sweep finished before a worker could be killed mid-training"
-        assert sweep_process.wait(timeout=240) == 0, (tmp_path / "sweep.log").read_text()
+        assert sweep_process.wait(timeout=240) == 0, log.read_text()
     finally:
         stop(sweep_process)
+    assert f"on the cluster at {address}, 2 worker(s)" in log.read_text()
     after = out.read_text()
     assert after.startswith(before)  # every row written before the kill is still there, unchanged
-    assert sorted(pd.read_csv(out)["seed"]) == [1, 2, 3, 4]
+    frame = pd.read_csv(out, dtype={"test_month": str})
+    assert sorted(zip(frame["test_month"], frame["seed"])) == [("2018-12", 1), ("2018-12", 2), ("2019-01", 1),
+                                                                ("2019-01", 2)]
+    december = frame[frame["test_month"] == "2018-12"].iloc[0]
+    expected_rmse, days = december_2018_naive_rmse(shipped_data / "GOOG_train.csv")
+    assert december["naive_rmse"] == pytest.approx(expected_rmse, rel=1e-12)
+    assert (december["test_days"], december["first_test_date"], december["last_test_date"]) == (days, "2018-12-03",
+                                                                                               "2018-12-31")
+    january = frame[frame["test_month"] == "2019-01"].iloc[0]
+    assert january["naive_rmse"] == pytest.approx(18.0496, abs=1e-4)  # the README's January figure
 
 
 # --- bad input: one line, exit 2, nothing trained or written --------------------------------------------------------
