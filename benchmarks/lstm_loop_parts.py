@@ -8,7 +8,7 @@ For each size it times, in milliseconds (median and fastest of ``--repeats``
 calls, each compiled once beforehand), with batch 32 and 60 steps:
 
 * ``forward``: one layer's forward pass as training runs it, keeping what the
-  gradient needs (``utils/jax_lstm.py``'s forward half);
+  gradient needs (``utils/tools/jax_lstm.py``'s forward half);
 * ``backward``: that layer's backward pass (the reverse loop and the three
   large products over all steps);
 * ``large product``: one of those large products alone, (60 x 32) rows by
@@ -46,7 +46,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
-from utils.jax_lstm import _lstm_backward, _lstm_forward, lstm_time_major  # noqa: E402
+from utils.tools.jax_lstm import _lstm_backward, _lstm_forward, lstm_time_major  # noqa: E402
 
 BATCH, STEPS, LAYERS = 32, 60, 4
 

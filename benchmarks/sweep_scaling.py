@@ -5,7 +5,7 @@ Run from the repository root, on a quiet machine:
     .venv/bin/python benchmarks/sweep_scaling.py                      # GOOG, 50 units, seeds 1-8, 10 epochs
     .venv/bin/python benchmarks/sweep_scaling.py --epochs 1 --seeds 2  # a smoke run
 
-Each worker count runs the same sweep (``utils.sweep.run_sweep``, as
+Each worker count runs the same sweep (``utils.tools.sweep.run_sweep``, as
 ``python -m utils sweep --workers N`` does) into a fresh temporary CSV file,
 on a local cluster started for it: one single-threaded worker process per
 count, each pinned to its own CPU. The clock runs from the first task
@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare (default 1 2)")
     args = parser.parse_args()
 
-    from utils.sweep import run_sweep, settings_product
+    from utils.tools.sweep import run_sweep, settings_product
 
     product = settings_product([args.ticker], [args.units], [0.0], ["all"], list(range(1, args.seeds + 1)),
                                ["2019-01"], args.epochs, 60)

@@ -10,7 +10,7 @@ because a process can load Keras on one backend only:
 
 * ``plain``: the chapter's code as written there, on Keras's default backend
   (TensorFlow): four ``LSTM`` layers and a ``Dense`` layer, ``model.fit``.
-* ``project``: ``utils.model.build_stacked_lstm`` on the backend ``utils``
+* ``project``: ``utils.tools.model.build_stacked_lstm`` on the backend ``utils``
   chooses (JAX, with its compiled LSTM loop on a CPU; see utils/backend.py).
 
 It prints the host line first (``benchmarks/host.py``: CPU, AVX2/AVX-512, L2
@@ -56,11 +56,13 @@ def plain_chapter_model(keras, window: int, units: int):
 def measure(path: str, units: int, epochs: int, ticker: str) -> dict:
     """Train one model in this process and return its timings and scores."""
     sys.path.insert(0, str(ROOT))
+    from utils.backend import load_keras
     from utils.data import load_prices
     from utils.evaluation import forecast_metrics
     from utils.features import fit_scaler, january_inputs, make_windows, scale
-    from utils.model import build_stacked_lstm
-    from utils.training import keras, predict_prices, set_seed
+    from utils.tools.model import build_stacked_lstm
+    from utils.training import predict_prices, set_seed
+    keras = load_keras()
 
     prices = load_prices(ticker)
     scaler = fit_scaler(prices.train_open)

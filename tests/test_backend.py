@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 import utils.backend as backend
-from utils.training import keras
+from utils.backend import load_keras
+from utils.tools import fast_lstm
+
+keras = load_keras()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,14 +32,17 @@ CLEARED = ("KERAS_BACKEND", "KERAS_HOME", "XLA_FLAGS", "JAX_PLATFORMS", backend.
            backend.FAST_LSTM_VARIABLE, "XDG_CACHE_HOME")
 
 
+LOAD_KERAS = "import os; from utils.backend import load_keras; keras = load_keras(); "
+
+
 def in_fresh_process(code: str, home: Path, **env_changes) -> str:
-    """The last line a new Python process prints after importing the workshop's model module.
+    """The last line a new Python process prints after loading Keras the workshop's way.
 
     ``home`` stands in for the user's home folder (and their cache), so the real one is never read.
     """
     env = {key: value for key, value in os.environ.items() if key not in CLEARED}
     env.update(HOME=str(home), **env_changes)
-    done = subprocess.run([sys.executable, "-c", "import utils.model, keras, os; " + code], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", LOAD_KERAS + code], env=env, cwd=ROOT,
                           capture_output=True, text=True, check=True)
     return done.stdout.strip().splitlines()[-1]
 
@@ -148,7 +154,7 @@ def test_jax_is_taken_to_run_on_a_gpu_only_with_a_plugin_and_a_device(monkeypatc
 @fast_loop_only
 def test_the_training_path_is_named_in_one_sentence():
     assert backend.describe_training_path() == \
-        "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/jax_lstm.py)."
+        "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/tools/jax_lstm.py)."
 
 
 def paired_layers(units: int, return_sequences: bool, features: int = 3, steps: int = 7, batch=None,
@@ -215,19 +221,19 @@ def test_the_first_layer_with_one_feature_and_a_long_window_also_matches():
 def fast_calls(monkeypatch):
     """Every call of the fast loop (while JAX traces, for compiled code), as its inputs' shape."""
     calls = []
-    real = backend.fast_lstm
+    real = fast_lstm.fast_lstm
 
     def counting(*args, **kwargs):
         calls.append(tuple(args[0].shape))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(backend, "fast_lstm", counting)
+    monkeypatch.setattr(fast_lstm, "fast_lstm", counting)
     return calls
 
 
 @fast_loop_only
 def test_training_the_workshop_model_goes_through_the_fast_loop(fast_calls):
-    from utils.model import build_stacked_lstm
+    from utils.tools.model import build_stacked_lstm
 
     calls = fast_calls
     model = build_stacked_lstm(window=10, units=4)
@@ -247,16 +253,16 @@ def test_cases_the_fast_loop_does_not_cover_go_to_keras(monkeypatch):
     x = jnp.zeros((2, 5, 3))
     common = dict(mask=None, bias=jnp.zeros(8), activation=keras.activations.tanh,
                   recurrent_activation=keras.activations.sigmoid)
-    assert backend.fast_lstm_applies(x, **common)
-    assert not backend.fast_lstm_applies(x, **{**common, "mask": jnp.ones((2, 5), dtype=bool)})
-    assert not backend.fast_lstm_applies(x, **{**common, "bias": None})
-    assert not backend.fast_lstm_applies(x, **{**common, "activation": keras.activations.relu})
-    assert not backend.fast_lstm_applies(x, **common, go_backwards=True)
-    assert not backend.fast_lstm_applies(x, **common, unroll=True)
-    assert not backend.fast_lstm_applies(x.astype(jnp.bfloat16), **common)
+    assert fast_lstm.fast_lstm_applies(x, **common)
+    assert not fast_lstm.fast_lstm_applies(x, **{**common, "mask": jnp.ones((2, 5), dtype=bool)})
+    assert not fast_lstm.fast_lstm_applies(x, **{**common, "bias": None})
+    assert not fast_lstm.fast_lstm_applies(x, **{**common, "activation": keras.activations.relu})
+    assert not fast_lstm.fast_lstm_applies(x, **common, go_backwards=True)
+    assert not fast_lstm.fast_lstm_applies(x, **common, unroll=True)
+    assert not fast_lstm.fast_lstm_applies(x.astype(jnp.bfloat16), **common)
     # On a GPU, Keras's own path, which hands the layer to cuDNN there.
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
-    assert not backend.fast_lstm_applies(x, **common)
+    assert not fast_lstm.fast_lstm_applies(x, **common)
 
 
 @jax_only
@@ -298,7 +304,7 @@ def test_hand_written_gradient_equals_jax_autodiff_including_initial_states():
     import jax
     import jax.numpy as jnp
 
-    from utils.jax_lstm import lstm_time_major
+    from utils.tools.jax_lstm import lstm_time_major
 
     def reference(inputs, h0, c0, kernel, recurrent_kernel, bias):
         def step(state, x_t):
@@ -334,7 +340,7 @@ def test_hand_written_gradient_equals_jax_autodiff_including_initial_states():
 
 MALLOC_PROBE = """
 import ctypes, ctypes.util, json
-import utils.backend as backend
+from utils.tools import fast_lstm
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 class Mallinfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in
@@ -348,7 +354,7 @@ def mapped_while_held():
     libc.free(block)
     return mapped
 before = mapped_while_held()
-agreed = backend.reuse_freed_memory()
+agreed = fast_lstm.reuse_freed_memory()
 after = mapped_while_held()
 print(json.dumps([before, agreed, after, libc.mallinfo2().arena]))
 """
@@ -372,12 +378,12 @@ def test_freed_scratch_memory_stays_in_the_process_for_reuse():
                                              ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")])
 def test_an_explicit_malloc_setting_wins(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
-    assert backend.reuse_freed_memory() is False
+    assert fast_lstm.reuse_freed_memory() is False
 
 
 def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
     calls = []
-    monkeypatch.setattr(backend, "reuse_freed_memory", lambda: calls.append("set") or True)
+    monkeypatch.setattr(fast_lstm, "reuse_freed_memory", lambda: calls.append("set") or True)
     monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: True)
     backend.load_keras()
     monkeypatch.setattr(backend, "use_fast_cpu_lstm", lambda: False)

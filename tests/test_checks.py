@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from utils.backend import load_keras
 from utils.checks import check_january_inputs, check_model, check_scaling, check_windows
 from utils.data import load_prices
 from utils.features import fit_scaler, january_inputs, make_windows, scale
-from utils.model import build_stacked_lstm
-from utils.training import keras
+from utils.tools.model import build_stacked_lstm
+
+keras = load_keras()
 
 WINDOW, UNITS = 60, 50
 

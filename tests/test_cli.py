@@ -10,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from utils.cli import main
-from utils.data import REPO_ROOT, load_prices
+from utils.data import load_prices
 from utils.evaluation import forecast_metrics, naive_forecast
+from utils.files import REPO_ROOT
+from utils.tools.cli import main
 
 
 def run_cli(*args, env=None):
@@ -43,7 +44,7 @@ def test_train_json_report_and_save(shipped_data, capsys, tmp_path, monkeypatch)
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
-    import utils.cli as cli
+    import utils.tools.cli as cli
 
     def interrupted(args):
         raise KeyboardInterrupt
@@ -54,7 +55,7 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
 
 
 def test_a_file_the_system_refuses_is_one_line(monkeypatch, capsys):
-    import utils.cli as cli
+    import utils.tools.cli as cli
 
     def refused(args):
         raise PermissionError(13, "Permission denied", "results/cli/GOOG_4u_d0_1ep_seed1.json")
@@ -83,9 +84,9 @@ def test_seed_spread(shipped_data, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--units", "50", "--dropout", "1.5"], "dropout must be a number from 0 up to"),
+    (["--units", "50", "--dropout", "1.5"], "dropout rate must be a number from 0 up to"),
     (["--units", "0"], "units must be a whole number, from 1 to 1024"),
-    (["--units", "50", "--epochs", "0"], "epochs must be a whole number, at least 1"),
+    (["--units", "50", "--epochs", "0"], "epochs must be a whole number, from 1 to 1000"),
     (["--units", "50", "--seeds", "1,x"], "seeds must be distinct whole numbers"),
 ])
 def test_bad_parameters_exit_with_one_line(args, message, capsys):

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from utils.cli import MAX_SEED, MAX_UNITS, build_parser, main
-from utils.data import DataError
 from utils.epochs import effective_epochs
+from utils.errors import DataError
+from utils.tools.cli import build_parser, main
+from utils.values import MAX_EPOCHS, MAX_SEED, MAX_UNITS
 
 # Any text a shell can pass (no NUL, no lone surrogates), with the digits, signs and separators that trip parsers
 # up (Unicode digits such as '²' and '١', '_' that int() accepts, empty parts) much more often than chance would.
@@ -55,7 +56,7 @@ def assert_rejected_in_one_line(status, err, option):
 
 
 @pytest.mark.parametrize("option, minimum, maximum", [
-    ("units", 1, MAX_UNITS), ("epochs", 1, None), ("window", 1, None), ("seed", 0, MAX_SEED)])
+    ("units", 1, MAX_UNITS), ("epochs", 1, MAX_EPOCHS), ("window", 1, None), ("seed", 0, MAX_SEED)])
 @settings(max_examples=40, deadline=None)
 @given(text=ANY_TEXT)
 @example(text="1_0")
@@ -127,7 +128,7 @@ def test_cpus(text):
 def test_workshop_epochs(text):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_EPOCHS", text)
-        expected = whole(text, 1)
+        expected = whole(text, 1, MAX_EPOCHS)
         if not text.strip():
             assert effective_epochs(100) == 100  # set but empty: as if not set
         elif expected is None:

@@ -8,9 +8,11 @@ import warnings
 import pytest
 from conftest import HEADER, business_days, rows, write_prices
 
-from utils.data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, data_dir, load_prices, sha256_of
-from utils.model import check_model_parameters
-from utils.training import check_epochs, effective_epochs
+from utils.data import DOCUMENTED_SHA256, ChecksumWarning, data_dir, load_prices
+from utils.epochs import effective_epochs
+from utils.errors import DataError
+from utils.files import REPO_ROOT, sha256_of
+from utils.values import check_dropout, check_epochs, check_units
 
 
 def test_shipped_files_load_with_documented_shape(shipped_data):
@@ -143,9 +145,13 @@ def test_too_few_training_rows_for_the_window(make_prices):
     assert len(load_prices("TEST", window=59, folder=folder, verify=False).train) == 60
 
 
-@pytest.mark.parametrize("window", [0, -3, 2.5, "60", True])
+@pytest.mark.parametrize("window", [0, -3, 2.5, "6O", True])
 def test_nonsense_window(make_prices, window):
     reject(make_prices(), r"window=.*whole number of days", window=window)
+
+
+def test_a_window_written_as_text_reads_as_on_the_command_line(make_prices):
+    assert len(load_prices("TEST", window=" 60 ", folder=make_prices(), verify=False).train) > 60
 
 
 @pytest.mark.parametrize("units, dropout, match", [
@@ -154,7 +160,8 @@ def test_nonsense_window(make_prices, window):
 ])
 def test_nonsense_model_parameters(units, dropout, match):
     with pytest.raises(DataError, match=match):
-        check_model_parameters(units, dropout)
+        check_units(units)
+        check_dropout(dropout)
 
 
 @pytest.mark.parametrize("epochs", [0, -1, "ten", 2.5, True])

@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from markdown_it import MarkdownIt
 
-from utils.data import REPO_ROOT
 from utils.evaluation import BEATS_NAIVE_BELOW, WORSE_THAN_NAIVE_ABOVE, naive_comparison
+from utils.files import REPO_ROOT
 
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 PARSER = MarkdownIt("commonmark").enable("table")

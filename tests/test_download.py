@@ -10,9 +10,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from utils.cli import main
-from utils.data import ChecksumWarning, DataError, load_prices
-from utils.download import download_prices
+from utils.data import ChecksumWarning, load_prices
+from utils.errors import DataError
+from utils.tools.cli import main
+from utils.tools.download import download_prices
 
 
 def canned_response(start: str, end_exclusive: str) -> pd.DataFrame:
@@ -92,9 +93,9 @@ def test_cli_download_explains_split_adjustment(tmp_path, fake_yfinance, monkeyp
 
 
 def test_a_failed_write_leaves_neither_file(tmp_path, fake_yfinance, monkeypatch):
-    import utils.results as results
+    import utils.atomic as atomic
 
-    real_replace, renames = results.os.replace, []
+    real_replace, renames = atomic.os.replace, []
 
     def second_rename_fails(source, target):
         renames.append(target)
@@ -102,18 +103,18 @@ def test_a_failed_write_leaves_neither_file(tmp_path, fake_yfinance, monkeypatch
             raise OSError(28, "No space left on device")
         real_replace(source, target)
 
-    monkeypatch.setattr(results.os, "replace", second_rename_fails)
+    monkeypatch.setattr(atomic.os, "replace", second_rename_fails)
     with pytest.raises(DataError, match=r"cannot write MSFT's files into .*No space left on device"):
         download_prices("MSFT", folder=tmp_path)
     assert list(tmp_path.iterdir()) == []  # the two files appear together or not at all, and no temporary is left
 
 
 def test_a_failed_overwrite_keeps_both_old_files(tmp_path, fake_yfinance, monkeypatch):
-    import utils.results as results
+    import utils.atomic as atomic
 
     download_prices("MSFT", folder=tmp_path, end="2018-12-28", test_end="2019-01-10")  # both files differ below
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
-    real_replace, renames = results.os.replace, []
+    real_replace, renames = atomic.os.replace, []
 
     def interrupted_between_the_two(source, target):
         renames.append(target)
@@ -121,7 +122,7 @@ def test_a_failed_overwrite_keeps_both_old_files(tmp_path, fake_yfinance, monkey
             raise KeyboardInterrupt
         real_replace(source, target)
 
-    monkeypatch.setattr(results.os, "replace", interrupted_between_the_two)
+    monkeypatch.setattr(atomic.os, "replace", interrupted_between_the_two)
     with pytest.raises(KeyboardInterrupt):
         download_prices("MSFT", folder=tmp_path, overwrite=True)
     monkeypatch.undo()
@@ -129,12 +130,12 @@ def test_a_failed_overwrite_keeps_both_old_files(tmp_path, fake_yfinance, monkey
 
 
 def test_an_unwritable_data_folder_is_one_line(tmp_path, fake_yfinance, monkeypatch, capsys):
-    import utils.results as results
+    import utils.atomic as atomic
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path))
 
-    monkeypatch.setattr(results.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
     monkeypatch.setenv("WORKSHOP_DATA_DIR", str(tmp_path))
     assert main(["data", "download", "--ticker", "MSFT"]) == 2
     err = capsys.readouterr().err

@@ -138,7 +138,7 @@ def test_naive_comparison_rejects_a_ratio_that_is_not_one(ratio):
 @pytest.mark.parametrize("ratio", [0.97, 1.03])
 def test_cli_report_uses_the_same_rule(ratio):
     # A ratio just under 1 is "about as well", not "beats", in the CLI's report as in the notebooks.
-    from utils.cli import format_report
+    from utils.tools.cli import format_report
 
     result = {"ticker": "GOOG", "units": 50, "dropout": 0.0, "epochs": 100, "window": 60, "seed": 1,
               "fit_seconds": 80.0, "rmse": 18.0 * ratio, "mae": 14.0, "mape": 1.3, "naive_rmse": 18.0,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from utils.data import DataError
+from utils.errors import DataError
 from utils.features import fit_scaler, january_inputs, make_windows, scale, unscale
 
 prices = arrays(np.float64, st.integers(2, 300), elements=st.floats(1.0, 1e5, allow_nan=False))

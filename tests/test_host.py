@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from utils.data import REPO_ROOT
+from utils.files import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location("benchmark_host", REPO_ROOT / "benchmarks" / "host.py")
 host = importlib.util.module_from_spec(_spec)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import utils.jax_lstm
-from utils.data import DataError
+import utils.tools.jax_lstm
+from utils.backend import load_keras
+from utils.errors import DataError
 from utils.lstm_numpy import run_lstm_layer
-from utils.training import keras
+
+keras = load_keras()
 
 BATCH, STEPS = 32, 60
 
@@ -38,13 +40,13 @@ def on_fast_cpu_path() -> bool:
 def fast_path_calls(monkeypatch):
     """Counts calls of the workshop's compiled JAX loop (used on the JAX backend on a CPU)."""
     calls = []
-    original = utils.jax_lstm.lstm_time_major
+    original = utils.tools.jax_lstm.lstm_time_major
 
     def counted(*args):
         calls.append(1)
         return original(*args)
 
-    monkeypatch.setattr(utils.jax_lstm, "lstm_time_major", counted)
+    monkeypatch.setattr(utils.tools.jax_lstm, "lstm_time_major", counted)
     return calls
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-import utils.notebooks as main_job
-from utils.data import DataError
+import utils.tools.main_job as main_job
+from utils.errors import DataError
 
 
 def test_unknown_notebook_name():
@@ -54,7 +54,7 @@ def test_failing_cell_names_the_notebook_and_cell(fake_project):
 
 
 def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
-    from utils.report import NOTEBOOKS
+    from utils.registry import NOTEBOOKS
 
     groups = main_job.lanes(list(NOTEBOOKS))
     assert groups == [["Exercise9.01", "Exercise9.02"], ["Activity9.01", "Activity9.02", "Activity9.03"]]

@@ -1,4 +1,4 @@
-"""The model each notebook builds in its own cell matches utils.model.build_stacked_lstm, which the CLI uses.
+"""The model each notebook builds in its own cell matches utils.tools.model.build_stacked_lstm, which the CLI uses.
 
 The model cell is read from the committed .ipynb and executed with that notebook's parameters, so a change to
 either side (a layer added in a notebook, a default changed in the helper) turns this red.
@@ -14,9 +14,9 @@ import json
 import pytest
 
 from utils.backend import load_keras
-from utils.data import REPO_ROOT
-from utils.model import build_stacked_lstm
-from utils.report import NOTEBOOKS
+from utils.files import REPO_ROOT
+from utils.registry import NOTEBOOKS
+from utils.tools.model import build_stacked_lstm
 from utils.training import set_seed
 
 keras = load_keras()

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from utils.data import REPO_ROOT
-from utils.report import NOTEBOOKS
+from utils.files import REPO_ROOT
+from utils.registry import NOTEBOOKS
 
 PARAMETERS = {"TICKER", "UNITS", "DROPOUT", "EPOCHS", "WINDOW", "SEED", "TRAIN"}
 

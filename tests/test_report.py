@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import utils.report as report
+import utils.atomic as atomic
 import utils.results as results
-from utils.cli import main
-from utils.data import DataError
-from utils.report import NOTEBOOKS
+import utils.saved_models as saved_models
+import utils.tools.report as report
+from utils.errors import DataError
+from utils.registry import NOTEBOOKS
+from utils.tools.cli import main
 
 
 def fake_result(ticker, units, dropout, rmse, days=1):
@@ -33,7 +35,7 @@ def project(tmp_path, monkeypatch):
 
 def test_table_from_saved_results_with_seed_spread(project):
     for index, (name, (ticker, units, dropout)) in enumerate(NOTEBOOKS.items()):
-        results.save_result(name, 100, fake_result(ticker, units, dropout, rmse=11.0 + index))
+        saved_models.save_result(name, 100, fake_result(ticker, units, dropout, rmse=11.0 + index))
     spread = {**fake_result("GOOG", 50, 0.0, 12.0), "epochs": 100, "seed": [1, 2, 3], "seeds": [{}, {}, {}],
               "rmse_mean": 12.5, "rmse_std": 1.25}
     results.save_cli_result(spread)
@@ -61,7 +63,7 @@ def test_a_saved_result_without_a_metric_is_skipped_with_a_note(project, capsys)
     save_every_notebook(days=1)
     broken = results.load_result("Exercise9.02", 100)
     del broken["rmse"]
-    results.write_json_atomically(project / "results" / "Exercise9.02.json", broken)
+    atomic.write_json_atomically(project / "results" / "Exercise9.02.json", broken)
     assert "Exercise9.02" not in list(report.refresh_results_table()["notebook"])
     assert "skipping Exercise9.02: its saved result (or its seed spread) has no usable 'rmse'" in capsys.readouterr().err
 
@@ -91,7 +93,7 @@ def test_seed_spread_table_reads_the_saved_multi_seed_runs(project, capsys):
     results.save_cli_result(multi_seed_run("AMZN", 50, 0.0, [40.0, 41.0, 42.0]))
     # More seeds of the same model: the table uses the run with the most seeds.
     results.save_cli_result(multi_seed_run("AMZN", 50, 0.0, [40.0, 41.0, 42.0, 43.0, 44.0]))
-    table = report.seed_spread_table(["Activity9.01", "Activity9.02"])
+    table = results.seed_spread_table(["Activity9.01", "Activity9.02"])
     assert list(table.index) == ["Activity9.01: 50 units"]
     row = table.loc["Activity9.01: 50 units"]
     assert row["seeds"] == "1, 2, 3, 4, 5"
@@ -105,7 +107,7 @@ def test_seed_spread_table_reads_the_saved_multi_seed_runs(project, capsys):
 
 def save_every_notebook(days=21):
     for index, (name, (ticker, units, dropout)) in enumerate(NOTEBOOKS.items()):
-        results.save_result(name, 100, fake_result(ticker, units, dropout, rmse=11.0 + index, days=days))
+        saved_models.save_result(name, 100, fake_result(ticker, units, dropout, rmse=11.0 + index, days=days))
 
 
 def test_table_command_writes_the_csv_the_readme_table_and_the_figure(project, shipped_data, capsys):

@@ -7,8 +7,10 @@ import json
 import pandas as pd
 import pytest
 
+import utils.atomic as atomic
 import utils.results as results
-from utils.data import DataError
+import utils.saved_models as saved_models
+from utils.errors import DataError
 
 
 @pytest.fixture
@@ -24,21 +26,21 @@ def test_quick_runs_never_share_the_full_run_folder(results_dir):
 
 
 def test_save_then_load(results_dir):
-    results.save_result("Exercise9.01", 2, {"predictions": [1.0, 2.0], "rmse": 3.0})
+    saved_models.save_result("Exercise9.01", 2, {"predictions": [1.0, 2.0], "rmse": 3.0})
     loaded = results.load_result("Exercise9.01", 2)
     assert loaded["predictions"] == [1.0, 2.0] and loaded["notebook"] == "Exercise9.01"
     assert [path.name for path in (results_dir / "epochs-2").iterdir()] == ["Exercise9.01.json"]
 
 
 def test_interrupted_write_keeps_the_old_file(results_dir, monkeypatch):
-    results.save_result("Exercise9.01", 100, {"predictions": [1.0]})
+    saved_models.save_result("Exercise9.01", 100, {"predictions": [1.0]})
 
     def fail(*args, **kwargs):
         raise KeyboardInterrupt  # as if the learner pressed stop mid-write
 
-    monkeypatch.setattr(results.json, "dumps", fail)
+    monkeypatch.setattr(atomic.json, "dumps", fail)
     with pytest.raises(KeyboardInterrupt):
-        results.save_result("Exercise9.01", 100, {"predictions": [2.0]})
+        saved_models.save_result("Exercise9.01", 100, {"predictions": [2.0]})
     monkeypatch.undo()
     assert json.loads((results_dir / "Exercise9.01.json").read_text())["predictions"] == [1.0]
     assert [path.name for path in results_dir.iterdir()] == ["Exercise9.01.json"]  # no temporary left
@@ -61,7 +63,7 @@ DATES = ["2019-01-02", "2019-01-03", "2019-01-04"]
 
 
 def saved_goog(results_dir, **changes):
-    results.save_result("Exercise9.01", 100, {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1,
+    saved_models.save_result("Exercise9.01", 100, {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1,
                                               "dates": DATES, "predictions": [1.0, 2.0, 3.0], **changes})
 
 

@@ -16,13 +16,19 @@ import numpy as np
 import pytest
 from packaging.version import Version
 
+import utils.registry as registry
 import utils.results as results
 import utils.saved_models as saved_models
-from utils.cli import main
-from utils.data import ChecksumWarning, DataError, load_prices, sha256_of
+from utils.backend import load_keras
+from utils.data import ChecksumWarning, load_prices
+from utils.errors import DataError
 from utils.features import fit_scaler, january_inputs, make_windows, scale
-from utils.model import build_stacked_lstm
-from utils.training import keras, predict_prices
+from utils.files import sha256_of
+from utils.tools.cli import main
+from utils.tools.model import build_stacked_lstm
+from utils.training import predict_prices
+
+keras = load_keras()
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1}
@@ -58,7 +64,7 @@ def load(name="Exercise9.01", **changes):
 
 
 def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir, tiny_model, capsys):
-    path = results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    path = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     saved = json.loads(path.read_text())
     model_file = results_dir / "models" / "Exercise9.01.keras"
     assert saved["model_sha256"] == sha256_of(model_file)
@@ -71,7 +77,7 @@ def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir
 
 
 def test_saved_models_leave_out_the_optimizer_state(results_dir, tiny_model):
-    results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     size = (results_dir / "models" / "Exercise9.01.keras").stat().st_size
     bytes_of_weights = 4 * tiny_model.count_params()
     # The file's fixed part (config, HDF5 layout) is about 20 kB; Adam's two moments would add twice the weights.
@@ -79,16 +85,16 @@ def test_saved_models_leave_out_the_optimizer_state(results_dir, tiny_model):
 
 
 def test_quick_runs_save_no_model(results_dir, tiny_model):
-    path = results.save_result("Exercise9.01", 2, record(epochs=2), model=tiny_model)
+    path = saved_models.save_result("Exercise9.01", 2, record(epochs=2), model=tiny_model)
     assert path == results_dir / "epochs-2" / "Exercise9.01.json"
     assert "model_sha256" not in json.loads(path.read_text())
     assert not (results_dir / "models").exists()
 
 
 def test_a_run_with_other_settings_never_replaces_the_committed_result(results_dir, tiny_model, capsys):
-    committed = results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    committed = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     before = {p: p.read_bytes() for p in results_dir.rglob("*") if p.is_file()}
-    path = results.save_result("Exercise9.01", 100, record(units=8), model=tiny_model)
+    path = saved_models.save_result("Exercise9.01", 100, record(units=8), model=tiny_model)
     assert path == results_dir / "other-settings" / "Exercise9.01_GOOG_8u_d0_w60_seed1.json"
     assert json.loads(path.read_text())["units"] == 8
     assert {p: p.read_bytes() for p in before} == before and committed.is_file()
@@ -98,20 +104,20 @@ def test_a_run_with_other_settings_never_replaces_the_committed_result(results_d
 
 @pytest.mark.parametrize("changes", [{"ticker": "AMZN"}, {"dropout": 0.2}, {"window": 30}, {"seed": 2}])
 def test_every_setting_counts(results_dir, changes):
-    path = results.save_result("Exercise9.01", 100, record(**changes))
+    path = saved_models.save_result("Exercise9.01", 100, record(**changes))
     assert path.parent.name == "other-settings"
     assert not (results_dir / "Exercise9.01.json").exists()
 
 
 def test_a_loaded_run_writes_nothing(results_dir, tiny_model):
-    assert results.save_result("Exercise9.01", 100, record(loaded=True), model=tiny_model) == \
+    assert saved_models.save_result("Exercise9.01", 100, record(loaded=True), model=tiny_model) == \
         results_dir / "Exercise9.01.json"
     assert not results_dir.exists()
 
 
 @pytest.fixture
 def committed(results_dir, tiny_model):
-    results.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     return results_dir / "models" / "Exercise9.01.keras"
 
 
@@ -225,7 +231,7 @@ def test_each_committed_model_reproduces_its_committed_predictions(name, shipped
         saved_by = json.loads(archive.read("metadata.json"))["keras_version"]
     if Version(keras.__version__) < Version(saved_by):
         pytest.skip(f"{name}'s model was saved by Keras {saved_by}, which Keras {keras.__version__} cannot be expected to read")
-    settings = results.committed_settings(name)
+    settings = registry.committed_settings(name)
     model, _ = saved_models.load_trained_model(name, **settings, announce=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChecksumWarning)

@@ -22,9 +22,11 @@ import pandas as pd
 import pytest
 from conftest import business_days, rows, write_prices
 
-from utils import sweep
-from utils.cli import main
-from utils.data import REPO_ROOT, DataError, load_prices, prices_for_month
+from utils.data import load_prices, prices_for_month
+from utils.errors import DataError
+from utils.files import REPO_ROOT
+from utils.tools import sweep
+from utils.tools.cli import main
 
 PYTHON = sys.executable
 
@@ -282,7 +284,7 @@ def test_a_sweep_on_an_existing_cluster_survives_a_killed_worker_and_scores_dece
     (["--test-months", "2012-05"], "test month 2012-05: no trading days"),
     (["--years", "6"], "years=6 before 2019-01: needs prices from 2013-01-01"),
     (["--seeds", ","], "the sweep is empty: --seeds has no values"),
-    (["--test-months", "2019-13"], "test months look like 2018-11"),
+    (["--test-months", "2019-13"], "is not a month like 2018-11"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sizes the local cluster only"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_training(extra, message, tmp_path, shipped_data, capsys):

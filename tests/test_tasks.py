@@ -9,10 +9,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-import utils.tasks
-from utils.cli import main
-from utils.data import REPO_ROOT, DataError
-from utils.tasks import (
+import utils.tools.tasks
+from utils.errors import DataError
+from utils.files import REPO_ROOT
+from utils.tools.cli import main
+from utils.tools.tasks import (
     BLANK,
     TASK_NOTEBOOKS,
     fill,
@@ -145,7 +146,7 @@ def test_unbalanced_or_missing_markers_are_one_line_naming_the_cell(tmp_path, ca
         write_tasks([NAME], root=tmp_path)
     assert not task_path(NAME, tmp_path).exists(), "nothing is written for a bad solution"
     # On the command line: exit status 2 and that one line.
-    monkeypatch.setattr(utils.tasks, "run_tasks_command",
+    monkeypatch.setattr(utils.tools.tasks, "run_tasks_command",
                         functools.partial(run_tasks_command, names=[NAME], root=tmp_path))
     assert main(["tasks"]) == 2
     err = capsys.readouterr().err
@@ -213,7 +214,7 @@ def test_filling_each_blank_with_the_solution_makes_every_check_pass(monkeypatch
     run = new_notebook(cells=[])
     for name in TASK_NOTEBOOKS:
         task = nbformat.read(task_path(name), as_version=4)
-        completed = fill(task, nbformat.read(utils.tasks.solution_path(name), as_version=4))
+        completed = fill(task, nbformat.read(utils.tools.tasks.solution_path(name), as_version=4))
         run.cells += cells_up_to(completed, check_cells(completed)[-1], name, name)
     # And one task as the learner gets it: its first check asks for the cell to complete, without a traceback.
     task = nbformat.read(task_path(TASK_NOTEBOOKS[0]), as_version=4)

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from utils.data import DataError
+from utils.errors import DataError
 from utils.features import fit_scaler, make_windows, scale
-from utils.model import build_stacked_lstm
+from utils.tools.model import build_stacked_lstm
 from utils.training import predict_prices, set_seed, train
 
 
@@ -62,7 +62,7 @@ def test_training_progress_shows_one_bar_and_times_the_fit():
 
 @pytest.mark.parametrize("seed", [2**32, -1, 1.5, True])
 def test_seeds_numpy_cannot_take_are_a_clear_error(seed):
-    with pytest.raises(DataError, match=r"the seed must be a whole number from 0 to 4294967295"):
+    with pytest.raises(DataError, match=r"the seed must be a whole number, from 0 to 4294967295"):
         set_seed(seed)
 
 

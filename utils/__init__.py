@@ -1,27 +1,19 @@
-"""Shared helpers for the LSTM stock-price workshop.
+"""The LSTM stock-price workshop's helpers, in two wings.
 
-One job per module: ``backend`` (which Keras backend trains, and its fast CPU
-LSTM hook), ``jax_lstm`` (that compiled LSTM loop), ``lstm_numpy`` (the same
-cell in plain NumPy, to look inside a trained layer), ``data`` (load and
-validate prices), ``features`` (scaling and windows), ``epochs`` (how many),
-``model`` (the stacked LSTM, for the CLI and the sweep), ``training`` (seeds,
-progress, predict), ``evaluation`` (baseline, metrics and the verdict rule),
-``plots``, ``results`` (saved predictions), ``saved_models`` (the trained
-models, loaded instead of training), ``checks`` (the activities' self-checks),
-``tasks`` (task notebooks from the solutions), ``pipeline`` (all steps, for the
-CLI), ``sweep`` (many trainings on Dask), ``report`` (data check, results table,
-README figure), ``notebooks`` (the main job), ``download`` (optional yfinance
-download) and ``cli`` (``python -m utils``).
+``utils`` itself holds what the notebooks import, the lesson: ``data`` (load and
+validate prices), ``features`` (scaling and windows), ``training`` (seeds,
+progress, predict), ``evaluation`` (baseline, metrics, the verdict rule),
+``plots``, ``lstm_numpy`` (the LSTM cell in plain NumPy), ``checks`` (the
+activities' self-checks), ``results`` and ``saved_models`` (saved runs and
+trained models), ``registry`` (the five notebooks), ``backend`` (the one call
+that loads Keras, :func:`utils.backend.load_keras`), and the small modules
+they share: ``errors``, ``values`` (parsing every user value), ``epochs``,
+``files`` and ``atomic`` (writing files all at once).
+
+``utils.tools`` holds the tooling: the command line, the main job, the sweep,
+the report, the task generator, the download, and the fast LSTM path's
+internals. ``docs/architecture.md`` draws both.
+
+Importing any of it changes nothing in the process: no environment variable,
+no Keras, no allocator setting. That happens in ``load_keras()``.
 """
-
-import os
-
-from .backend import choose_backend
-
-# TensorFlow's start-up chatter (CPU feature notes, CUDA probes) is noise for
-# learners and for nbval's output comparison; real errors still come through.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-# Before anything imports Keras: the user's backend if they chose one, else JAX where the fast CPU LSTM
-# will run (utils.backend.choose_backend has the rule).
-choose_backend()

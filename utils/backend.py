@@ -23,11 +23,11 @@ So the workshop:
   turns all of this off), with XLA's matrix products on one thread unless
   ``XLA_FLAGS`` says otherwise (splitting these small products over two
   threads made training slower, not faster, when measured),
-* routes an LSTM layer to that loop (``utils/jax_lstm.py``) when it runs on
+* routes an LSTM layer to that loop (``utils/tools/jax_lstm.py``) when it runs on
   the CPU with the settings the loop computes (tanh and sigmoid, a bias, no
   mask, not reversed, not unrolled, float32). Anything else, including every layer on a GPU, goes to
   Keras's own code unchanged, so a GPU still gets cuDNN, and
-* asks glibc's malloc to keep freed memory for reuse (:func:`reuse_freed_memory`),
+* asks glibc's malloc to keep freed memory for reuse (:func:`utils.tools.fast_lstm.reuse_freed_memory`),
   so that XLA's per-step scratch buffers do not cost fresh pages every step.
 
 Keras offers no public switch for the routing, so :func:`use_fast_cpu_lstm` wraps
@@ -38,13 +38,10 @@ wrapped layer gives the same outputs and gradients as Keras's own loop.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -56,11 +53,6 @@ FAST_LSTM_VARIABLE = "WORKSHOP_FAST_LSTM"
 XLA_FLAGS_VARIABLE = "XLA_FLAGS"
 ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 COMPILE_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
-# glibc's malloc settings (malloc.h) and the sizes the workshop gives them: blocks up to the first come
-# from the heap rather than from the OS, and up to the second of freed heap stays with the process.
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-HEAP_BLOCK_LIMIT_BYTES, KEPT_FREE_HEAP_BYTES = 256 * 2**20, 512 * 2**20
-MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # The hook below is internal to Keras; it is used only on the versions it was checked on.
 CHECKED_KERAS_VERSIONS = ("3.15.",)
 # The keras.json Keras writes itself the first time it is imported (whatever backend it then runs on):
@@ -240,99 +232,43 @@ def quiet_tensorflow_import(any_backend: bool = False) -> None:
 
 
 def load_keras():
-    """Import Keras on the chosen backend, quietly, with the fast CPU LSTM in place; return the module."""
+    """Import Keras on the chosen backend, quietly, with the fast CPU LSTM in place; return the module.
+
+    The one call that sets the process up for Keras: every notebook's setup cell makes it before anything touches
+    Keras, and so do the command line and the sweep's workers (through the helpers that need Keras). Importing
+    ``utils`` changes nothing; this call sets ``TF_CPP_MIN_LOG_LEVEL`` (unless set), the backend and XLA's settings
+    (:func:`choose_backend`), and, where the fast path applies, Keras's LSTM hook and glibc's allocator
+    (:mod:`utils.tools.fast_lstm`). Calling it again returns the same module and changes nothing more.
+    """
+    # TensorFlow's start-up chatter (CPU feature notes, CUDA probes) is noise for learners and for nbval's output
+    # comparison; real errors still come through.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     choose_backend()
     quiet_tensorflow_import()
     import keras
 
     if use_fast_cpu_lstm():
-        reuse_freed_memory()
+        from .tools import fast_lstm  # JAX and Keras's internals: only where the fast path runs
+
+        fast_lstm.reuse_freed_memory()
     return keras
 
 
-def reuse_freed_memory() -> bool:
-    """Let glibc's malloc reuse freed memory for XLA's scratch buffers; True when it agreed.
-
-    Every training step XLA allocates its scratch buffers afresh and frees
-    them (tens of MB at 100 units). By default glibc hands blocks that large
-    back to the OS when they are freed, so each step paid for mapping and
-    zeroing new pages: a quarter of the CPU time at 100 units, per ``perf``.
-    Raising both thresholds keeps that memory in the process for the next
-    step. Other C libraries are left alone, and so is a process whose
-    environment already sets glibc's malloc (an explicit setting wins).
-    """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    if any(name in os.environ for name in MALLOC_VARIABLES) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_LIMIT_BYTES)
-                and libc.mallopt(M_TRIM_THRESHOLD, KEPT_FREE_HEAP_BYTES))
-
-
 def use_fast_cpu_lstm() -> bool:
-    """Send CPU LSTM layers on the JAX backend to :func:`utils.jax_lstm.lstm_time_major`; True when it is in place.
+    """Send CPU LSTM layers on the JAX backend to the workshop's loop (:mod:`utils.tools.fast_lstm`); True when in place.
 
-    Does nothing on other backends and nothing if already done.
+    Does nothing on other backends, on a Keras the hook was not checked on, or with ``WORKSHOP_FAST_LSTM=0``.
     """
     import keras
-    from keras.src import backend as keras_backend
 
     if keras.backend.backend() != FAST_CPU_BACKEND or not fast_lstm_enabled():
         return False
     if not keras.__version__.startswith(CHECKED_KERAS_VERSIONS):
         return False  # Keras's own LSTM, correct but slower on a CPU; describe_training_path() says which ran
-    if not getattr(keras_backend.lstm, "fast_cpu_lstm", False):
-        keras_backend.lstm = _with_fast_cpu_lstm(keras_backend.lstm)
+    from .tools import fast_lstm
+
+    fast_lstm.install()
     return True
-
-
-def _with_fast_cpu_lstm(keras_lstm):
-    """Wrap Keras's backend LSTM so that the CPU cases the fast loop covers go to it."""
-
-    def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
-             recurrent_activation, return_sequences=False, go_backwards=False, unroll=False):
-        if fast_lstm_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards, unroll):
-            return fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences)
-        return keras_lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
-                          recurrent_activation, return_sequences=return_sequences, go_backwards=go_backwards,
-                          unroll=unroll)
-
-    lstm.fast_cpu_lstm = True
-    lstm.keras_lstm = keras_lstm  # Keras's own, for code (and tests) that must run without the fast loop
-    return lstm
-
-
-def fast_lstm_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards=False,
-                      unroll=False) -> bool:
-    """True when :func:`utils.jax_lstm.lstm_time_major` computes exactly what Keras's LSTM would, on a CPU."""
-    import jax
-    import jax.numpy as jnp
-    from keras import activations, ops
-
-    return (
-        jax.default_backend() == "cpu"
-        and inputs.dtype == jnp.float32
-        and mask is None
-        and bias is not None
-        and activation in (activations.tanh, ops.tanh, jnp.tanh)
-        and recurrent_activation in (activations.sigmoid, ops.sigmoid, jax.nn.sigmoid)
-        and not go_backwards
-        and not unroll
-    )
-
-
-def fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences):
-    """One LSTM layer with Keras's weights, batch first; returns what Keras's backend LSTM returns."""
-    import jax.numpy as jnp
-
-    from .jax_lstm import lstm_time_major
-
-    time_major = jnp.swapaxes(jnp.asarray(inputs), 0, 1)
-    states, last_h, last_c = lstm_time_major(
-        time_major, *(jnp.asarray(a) for a in (initial_state_h, initial_state_c, kernel, recurrent_kernel, bias)))
-    outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
-    return last_h, outputs, [last_h, last_c]
 
 
 def describe_training_path() -> str:
@@ -345,7 +281,7 @@ def describe_training_path() -> str:
         import jax
 
         if jax.default_backend() == "cpu":
-            return "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/jax_lstm.py)."
+            return "The model trains with the workshop's fast CPU LSTM loop on JAX (utils/tools/jax_lstm.py)."
     device = "a GPU" if _backend_sees_a_gpu(name) else "the CPU"
     backend_names = {"jax": "JAX", "tensorflow": "TensorFlow", "torch": "PyTorch", "numpy": "NumPy"}
     return f"The model trains with Keras's own LSTM on {backend_names.get(name, name)}, on {device}."

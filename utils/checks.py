@@ -22,6 +22,9 @@ import inspect
 
 import numpy as np
 
+from .backend import load_keras
+from .values import decimal_number, whole_number
+
 CORRECT, WRONG, MISSING = "Correct:", "Not quite:", "Not yet:"
 
 # Where each variable is made, for "not defined yet" (the activities' cells, in the learner's words).
@@ -144,9 +147,10 @@ def _same(a, b) -> bool:
 
 
 def _whole(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    number = whole_number(value)
+    if number is None or number < minimum:
         raise _MistakeError(f"{name} is {value!r}; expected a whole number, at least {minimum} (see the parameters cell).")
-    return int(value)
+    return number
 
 
 def _fitted_scaler(scaler):
@@ -246,11 +250,10 @@ def _windows(WINDOW, train_scaled, X_train, y_train, prices=None) -> str:
 
 
 def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
-    from .backend import load_keras
-
     keras = load_keras()
     window, units = _whole("WINDOW", WINDOW), _whole("UNITS", UNITS)
-    if isinstance(DROPOUT, bool) or not isinstance(DROPOUT, (int, float)) or not 0 <= DROPOUT < 1:
+    dropout = decimal_number(DROPOUT)
+    if dropout is None or not 0 <= dropout < 1:
         raise _MistakeError(f"DROPOUT is {DROPOUT!r}; expected a number from 0 up to (not including) 1.")
     if not isinstance(model, keras.Model):
         raise _MistakeError(f"model is a {type(model).__name__}; expected a Keras model (keras.Sequential).")
@@ -278,13 +281,13 @@ def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
                                 "sequence to read: every LSTM layer but the last should return sequences.")
     dropouts = [layer for layer in layers if isinstance(layer, keras.layers.Dropout)]
     for layer in dropouts:
-        if not np.isclose(layer.rate, DROPOUT):
-            raise _MistakeError(f"a Dropout layer drops {layer.rate:g} of its inputs; expected DROPOUT = {DROPOUT:g}.")
-    if DROPOUT:
+        if not np.isclose(layer.rate, dropout):
+            raise _MistakeError(f"a Dropout layer drops {layer.rate:g} of its inputs; expected DROPOUT = {dropout:g}.")
+    if dropout:
         for number, layer in enumerate(lstms, start=1):
             following = layers[layers.index(layer) + 1] if layer is not layers[-1] else None
             if not isinstance(following, keras.layers.Dropout):
-                raise _MistakeError(f"LSTM layer {number} is not followed by a Dropout layer; with DROPOUT = {DROPOUT:g} "
+                raise _MistakeError(f"LSTM layer {number} is not followed by a Dropout layer; with DROPOUT = {dropout:g} "
                                     "each LSTM layer's output goes through dropout.")
     last = layers[-1]
     if not isinstance(last, keras.layers.Dense) or last.units != 1:
@@ -303,7 +306,7 @@ def _model(WINDOW, UNITS, DROPOUT, model, prices=None) -> str:
         raise _MistakeError(f"model is compiled with the {type(model.optimizer).__name__} optimiser; the chapter uses Adam.")
     if not _is_mean_squared_error(model.loss, keras):
         raise _MistakeError(f"model is compiled with the loss {_name_of(model.loss)!r}; expected the mean squared error.")
-    with_dropout = f", each followed by Dropout({DROPOUT:g})" if DROPOUT else ""
+    with_dropout = f", each followed by Dropout({dropout:g})" if dropout else ""
     return (f"4 LSTM layers of {units} units{with_dropout}, the first three returning sequences, then Dense(1); "
             "compiled with Adam and the mean squared error.")
 

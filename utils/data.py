@@ -8,9 +8,7 @@ the repository root. Nothing here ever writes into that folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .errors import DataError
+from .files import REPO_ROOT, sha256_of
+from .values import check_ticker, check_window, check_years
+
 DATA_DIR_VARIABLE = "WORKSHOP_DATA_DIR"
 
 # SHA-256 of the files the workshop ships with; data/README.md documents the
@@ -30,12 +31,6 @@ DOCUMENTED_SHA256 = {
     "AMZN_test.csv": "10af51fa7e78b1087cb5b7a5169446fae319daf03b38c9249453adc7381633a4",
 }
 
-# The largest seed NumPy's generator (which keras.utils.set_random_seed seeds) takes.
-MAX_SEED = 2**32 - 1
-# A whole number as a user types it: ASCII digits only. int() would also take '1_0', '+1' and
-# other scripts' digits such as '١', and str.isdigit() passes '²', which int() then rejects.
-WHOLE_NUMBER = re.compile(r"[0-9]+")
-
 # The shipped training files write ISO dates, the test files US short dates.
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%y")
 
@@ -44,14 +39,6 @@ HOW_TO_GET_DATA = (
     "data/ (see data/README.md), point WORKSHOP_DATA_DIR at the folder that holds "
     "them, or fetch a ticker with 'python -m utils data download --ticker T'."
 )
-
-
-class DataError(ValueError):
-    """A data file or a parameter is unusable; the message says which and why."""
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows this instead of a traceback: in a notebook the learner reads one line, as on the command line.
-        return [f"{type(self).__name__}: {self}"]
 
 
 class ChecksumWarning(UserWarning):
@@ -107,21 +94,6 @@ def price_paths(ticker: str, folder: Path | None = None) -> tuple[Path, Path]:
     ticker = check_ticker(ticker)
     folder = data_dir() if folder is None else Path(folder)
     return folder / f"{ticker}_train.csv", folder / f"{ticker}_test.csv"
-
-
-def check_ticker(ticker: str) -> str:
-    cleaned = str(ticker).strip().upper()
-    if not cleaned or not all(ch.isalnum() or ch in ".-^" for ch in cleaned):
-        raise DataError(f"ticker {ticker!r} is not a ticker symbol (letters, digits, '.', '-' or '^')")
-    return cleaned
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def checksum_status(path: Path) -> str:
@@ -272,21 +244,6 @@ def load_prices(ticker: str, window: int = 60, folder: Path | None = None, verif
     return Prices(check_ticker(ticker), train, test, train_path, test_path)
 
 
-def whole_number(value) -> int | None:
-    """``value`` as an int when it is one, or text of ASCII digits (spaces around them allowed); else None."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    text = value.strip() if isinstance(value, str) else ""
-    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
-
-
-def check_window(window: int) -> int:
-    """A window is a whole number of days, at least 1."""
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise DataError(f"window={window!r}: the window length must be a whole number of days, at least 1")
-    return int(window)
-
-
 # The first trading day of a year can fall a few days after its first calendar day (New Year, a weekend).
 HISTORY_START_SLACK = pd.Timedelta(days=7)
 
@@ -314,8 +271,7 @@ def prices_for_month(prices: Prices, month: str, years: int | None = None, windo
         )
     before = days["Date"] < month_start
     if years is not None:
-        if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 1:
-            raise DataError(f"years={years!r}: the years of history must be a whole number, at least 1")
+        years = check_years(years)
         history_start = month_start - pd.DateOffset(years=int(years))
         if first_day > history_start + HISTORY_START_SLACK:
             raise DataError(

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import os
 
-from .data import DataError, whole_number
+from .values import check_epochs
 
 EPOCHS_VARIABLE = "WORKSHOP_EPOCHS"
 FULL_EPOCHS = 100
-
-
-def check_epochs(epochs, source: str = "epochs") -> int:
-    """Epochs are a whole number, at least 1; ``source`` names where it came from."""
-    value = None if isinstance(epochs, bool) else whole_number(epochs)
-    if value is None or value < 1:
-        raise DataError(f"{source}={epochs!r}: the number of epochs must be a whole number, at least 1")
-    return value
 
 
 def effective_epochs(requested: int = FULL_EPOCHS) -> int:
     """``requested`` epochs, unless ``WORKSHOP_EPOCHS`` asks for a quick run (as CI does)."""
     override = os.environ.get(EPOCHS_VARIABLE, "").strip()
     if override:
-        return check_epochs(override, source=EPOCHS_VARIABLE)
+        return check_epochs(override, name=EPOCHS_VARIABLE)
     return check_epochs(requested)
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, root_mean_squared_error
 
-from .data import check_window
 from .features import scale, unscale
+from .values import check_window
 
 
 def naive_forecast(train_open, test_open) -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
-from .data import DataError, check_window
+from .errors import DataError
+from .values import check_window
 
 
 def as_column(values) -> np.ndarray:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import DataError
+from .errors import DataError
 
 
 @dataclass(frozen=True)

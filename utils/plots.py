@@ -6,6 +6,8 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .errors import DataError
+
 REAL_STYLE = {"color": "green", "linestyle": "--", "marker": "o", "markersize": 3}
 NAIVE_STYLE = {"color": "grey", "linestyle": ":", "linewidth": 1.5}
 
@@ -79,8 +81,6 @@ def plot_lstm_gates(trace, units=(0, 1, 2), dates=None, title=None):
     is drawn. ``dates`` (one per time step) label the x-axis; without them it
     counts days in the window.
     """
-    from .data import DataError
-
     units = [int(unit) for unit in units]
     if not units or min(units) < 0 or max(units) >= trace.units:
         raise DataError(f"units={units}: the layer has units 0 to {trace.units - 1}")

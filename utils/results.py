@@ -1,16 +1,19 @@
-"""Save and load each notebook's predictions so later notebooks can compare without retraining."""
+"""Each notebook's saved results (predictions, metrics, settings) and the command line's seed spreads, read back
+so that later notebooks can compare without retraining."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from .data import REPO_ROOT, DataError
+from .atomic import write_json_atomically
 from .epochs import FULL_EPOCHS
+from .errors import DataError
+from .files import REPO_ROOT
+from .registry import NOTEBOOKS, model_label
 
 RESULTS_DIR = REPO_ROOT / "results"
 
@@ -24,112 +27,8 @@ def results_dir(epochs: int, full_epochs: int = FULL_EPOCHS) -> Path:
     return RESULTS_DIR if epochs == full_epochs else RESULTS_DIR / f"epochs-{epochs}"
 
 
-def write_atomically(path: Path, write, binary: bool = False) -> Path:
-    """Call ``write(stream)`` on a temporary file beside ``path``, then rename it into place.
-
-    A run interrupted half-way leaves the old file (or none), never half a file.
-    ``binary``: the stream takes bytes (a figure, say) rather than text.
-    """
-    return replace_atomically(path, lambda temporary: _write_stream(temporary, write, binary))
-
-
-def _write_stream(path: Path, write, binary: bool = False) -> None:
-    with open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="") as stream:
-        write(stream)
-
-
-def _staged(path: Path, write_to, suffix: str = ".tmp") -> Path:
-    """A complete, synced temporary file beside ``path``, written by ``write_to(temporary_path)``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(handle)
-    try:
-        write_to(Path(temporary))
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return Path(temporary)
-
-
-def write_files_atomically(texts: dict[Path, str]) -> list[Path]:
-    """Write several text files as one: afterwards all hold their new text, or all are as they were.
-
-    Each is first written in full beside its target; only then are they renamed
-    into place, and if a rename fails (or the run is interrupted) the ones
-    already replaced get their old contents back, or are removed if they are new.
-    """
-    staged: dict[Path, Path] = {}
-    replaced: dict[Path, bytes | None] = {}
-    try:
-        for path, text in texts.items():
-            staged[Path(path)] = _staged(Path(path), lambda temporary, text=text: _write_stream(
-                temporary, lambda stream: stream.write(text)))
-        for path, temporary in staged.items():
-            old = path.read_bytes() if path.is_file() else None
-            os.replace(temporary, path)
-            replaced[path] = old
-    except BaseException:
-        for path, old in replaced.items():
-            if old is None:
-                path.unlink(missing_ok=True)
-            else:
-                write_atomically(path, lambda stream, old=old: stream.write(old), binary=True)
-        for temporary in staged.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    return list(staged)
-
-
-def write_json_atomically(path: Path, payload: dict) -> Path:
-    return write_atomically(path, lambda stream: stream.write(json.dumps(payload, indent=2) + "\n"))
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    return write_atomically(path, lambda stream: stream.write(text))
-
-
-def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
-    """Call ``write_to(temporary_path)`` for a new file beside ``path``, then rename it into place.
-
-    A run interrupted half-way leaves the old file (or none), never half a file.
-    ``suffix`` is the temporary file's ending, for writers that insist on one
-    (Keras saves only to names ending in ``.keras``).
-    """
-    path = Path(path)
-    temporary = _staged(path, write_to, suffix)
-    try:
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def result_path(name: str, epochs: int) -> Path:
     return results_dir(epochs) / f"{name}.json"
-
-
-# Every notebook's committed run uses these, besides its own ticker, units and dropout (utils.report.NOTEBOOKS).
-COMMITTED_WINDOW, COMMITTED_SEED = 60, 1
-
-
-def committed_notebooks() -> list[str]:
-    from .report import NOTEBOOKS
-
-    return list(NOTEBOOKS)
-
-
-def committed_settings(name: str) -> dict | None:
-    """The settings of notebook ``name``'s committed run, or None for a name that is not one of the five."""
-    from .report import NOTEBOOKS
-
-    if name not in NOTEBOOKS:
-        return None
-    ticker, units, dropout = NOTEBOOKS[name]
-    return {"ticker": ticker, "units": units, "dropout": dropout, "window": COMMITTED_WINDOW, "seed": COMMITTED_SEED}
 
 
 def other_settings_path(name: str, epochs: int, payload: dict) -> Path:
@@ -137,35 +36,6 @@ def other_settings_path(name: str, epochs: int, payload: dict) -> Path:
     settings = "_".join([str(payload.get("ticker")), f"{payload.get('units')}u", f"d{float(payload.get('dropout', 0)):g}",
                          f"w{payload.get('window')}", f"seed{payload.get('seed')}"])
     return results_dir(epochs) / "other-settings" / f"{name}_{settings}.json"
-
-
-def save_result(name: str, epochs: int, payload: dict, model=None) -> Path:
-    """Save a notebook's results (predictions, metrics, settings) under its name; return where.
-
-    Only a run with the notebook's own settings goes to ``results/<name>.json``
-    (``results/epochs-N/`` for a quick run), where later notebooks, the README
-    table and its figure read it; a run with other settings (a learner who
-    changed UNITS or TICKER) is saved apart, with one sentence saying where. A
-    full run also saves ``model`` to ``results/models/<name>.keras``, with the
-    file's SHA-256 in the results. A run whose model was loaded rather than
-    trained writes nothing: the committed files already hold it.
-    """
-    if payload.get("loaded"):
-        return result_path(name, epochs)
-    committed = committed_settings(name)
-    if committed is not None:
-        from .saved_models import differences, save_model, shown
-
-        changed = differences(committed, payload)
-        if changed:
-            path = write_json_atomically(other_settings_path(name, epochs, payload),
-                                         {"notebook": name, "epochs": epochs, **payload})
-            print(f"Saved to {shown(path)}, not {shown(result_path(name, epochs))}, because your settings differ from "
-                  f"the notebook's own ({', '.join(changed)}); later notebooks compare with the notebook's own run.")
-            return path
-        if model is not None and epochs == FULL_EPOCHS:
-            payload = {**payload, "model_sha256": save_model(name, model)}
-    return write_json_atomically(result_path(name, epochs), {"notebook": name, "epochs": epochs, **payload})
 
 
 def load_result(name: str, epochs: int) -> dict:
@@ -204,8 +74,6 @@ CLI_RESULT_KEYS = ("ticker", "units", "dropout", "epochs", "seed")
 
 def load_cli_results() -> list[dict]:
     """Every saved CLI result; unreadable files are skipped with a note on stderr."""
-    import sys
-
     found = []
     for path in sorted((RESULTS_DIR / "cli").glob("*.json")):
         try:
@@ -243,3 +111,39 @@ def load_result_for_comparison(name: str, epochs: int, *, ticker: str, window: i
         return saved
     print(f"Not compared with {name}: {reason}.")
     return None
+
+
+def seed_spreads() -> dict[tuple, dict]:
+    """The command line's multi-seed runs, keyed by (ticker, units, dropout, epochs); the most seeds win a tie."""
+    spreads = {}
+    for run in sorted((run for run in load_cli_results() if "seeds" in run), key=lambda run: len(run["seeds"])):
+        spreads[(run["ticker"], run["units"], float(run["dropout"]), run["epochs"])] = run
+    return spreads
+
+
+def seed_spread_table(names: list[str], epochs: int = FULL_EPOCHS) -> pd.DataFrame:
+    """January RMSE of each named notebook's model over the seeds the command line trained it with.
+
+    Built from ``results/cli/*.json`` (written by ``python -m utils train ... --seeds 1,2,3 --save``),
+    so a notebook shows the committed figures instead of copying them by hand.
+    """
+    spreads = seed_spreads()
+    rows = {}
+    for name in names:
+        ticker, units, dropout = NOTEBOOKS[name]
+        spread = spreads.get((ticker, units, dropout, epochs))
+        if spread is None:
+            option = f" --dropout {dropout:g}" if dropout else ""
+            print(f"{name}: no multi-seed run saved; make one with "
+                  f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
+            continue
+        runs = spread["seeds"]
+        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
+            "seeds": ", ".join(str(run["seed"]) for run in runs),
+            "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
+            "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
+            "free-running RMSE ($), each seed": ", ".join(f"{run['free_running_rmse']:.0f}" for run in runs),
+            "naive RMSE ($)": f"{spread['naive_rmse']:.2f}",
+            "training per run (s)": f"{spread['fit_seconds_mean']:.0f}",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -5,7 +5,7 @@ A full run (100 epochs) of a notebook with its own settings saves its model as
 file's SHA-256 in ``results/<notebook>.json``. With ``TRAIN = False`` a notebook
 loads that model instead of training; anything that would make the loaded
 model differ from the committed run (a missing, truncated or changed file, or
-other settings) is one :class:`~utils.data.DataError` sentence saying how to
+other settings) is one :class:`~utils.errors.DataError` sentence saying how to
 train instead. Keras itself is imported only to save or load a model.
 """
 
@@ -16,7 +16,13 @@ import zipfile
 from pathlib import Path
 
 from . import results
-from .data import REPO_ROOT, DataError, sha256_of
+from .atomic import replace_atomically, write_json_atomically
+from .backend import load_keras
+from .epochs import FULL_EPOCHS
+from .errors import DataError
+from .files import sha256_of, shown
+from .registry import committed_notebooks, committed_settings, differences
+from .training import TrainingRun
 
 TRAIN_INSTEAD = "set TRAIN = True to train the model yourself"
 
@@ -29,12 +35,6 @@ def model_path(name: str) -> Path:
     return models_dir() / f"{name}.keras"
 
 
-def shown(path: Path) -> str:
-    """A path as learners see it: relative to the repository when it is inside."""
-    path = Path(path)
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
 def save_model(name: str, model) -> str:
     """Save ``model`` as ``results/models/<name>.keras`` atomically; return the file's SHA-256.
 
@@ -42,15 +42,40 @@ def save_model(name: str, model) -> str:
     would triple the file and is not needed to predict; a model loaded to
     train further starts a fresh optimizer, as a new model would.
     """
-    from .backend import load_keras
-
     keras = load_keras()
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     if model.optimizer is not None:
         copy.compile(optimizer=type(model.optimizer).from_config(model.optimizer.get_config()), loss=model.loss)
-    path = results.replace_atomically(model_path(name), lambda temporary: copy.save(temporary), suffix=".keras")
+    path = replace_atomically(model_path(name), lambda temporary: copy.save(temporary), suffix=".keras")
     return sha256_of(path)
+
+
+def save_result(name: str, epochs: int, payload: dict, model=None) -> Path:
+    """Save a notebook's results (predictions, metrics, settings) under its name; return where.
+
+    Only a run with the notebook's own settings goes to ``results/<name>.json``
+    (``results/epochs-N/`` for a quick run), where later notebooks, the README
+    table and its figure read it; a run with other settings (a learner who
+    changed UNITS or TICKER) is saved apart, with one sentence saying where. A
+    full run also saves ``model`` to ``results/models/<name>.keras``, with the
+    file's SHA-256 in the results. A run whose model was loaded rather than
+    trained writes nothing: the committed files already hold it.
+    """
+    if payload.get("loaded"):
+        return results.result_path(name, epochs)
+    committed = committed_settings(name)
+    if committed is not None:
+        changed = differences(committed, payload)
+        if changed:
+            path = write_json_atomically(results.other_settings_path(name, epochs, payload),
+                                         {"notebook": name, "epochs": epochs, **payload})
+            print(f"Saved to {shown(path)}, not {shown(results.result_path(name, epochs))}, because your settings differ from "
+                  f"the notebook's own ({', '.join(changed)}); later notebooks compare with the notebook's own run.")
+            return path
+        if model is not None and epochs == FULL_EPOCHS:
+            payload = {**payload, "model_sha256": save_model(name, model)}
+    return write_json_atomically(results.result_path(name, epochs), {"notebook": name, "epochs": epochs, **payload})
 
 
 def model_file_problem(path: Path, expected_sha256: str | None) -> str | None:
@@ -71,38 +96,6 @@ def model_file_problem(path: Path, expected_sha256: str | None) -> str | None:
     return None
 
 
-def differences(expected: dict, given: dict) -> list[str]:
-    """``["UNITS = 8 (the notebook's own: 50)", ...]`` for each setting in ``given`` that differs from ``expected``."""
-    found = []
-    for key, value in expected.items():
-        if key not in given:
-            continue  # a record that does not say (an older or hand-made one) is judged on what it says
-        mine = given[key]
-        if key == "ticker":
-            same = str(mine).strip().upper() == value
-        else:
-            try:
-                same = float(mine) == value
-            except (TypeError, ValueError):
-                same = False
-        if not same:
-            found.append(f"{key.upper()} = {mine!r} (the notebook's own: {value!r})")
-    return found
-
-
-def notebook_for_settings(ticker: str, units: int, dropout: float, window: int, seed: int) -> str:
-    """The notebook whose committed model has these settings, or a DataError listing the ones that exist."""
-    given = {"ticker": ticker, "units": units, "dropout": dropout, "window": window, "seed": seed}
-    for name in results.committed_notebooks():
-        if not differences(results.committed_settings(name), given):
-            return name
-    available = "; ".join(
-        f"{name}: {s['ticker']}, {s['units']} units, dropout {s['dropout']:g}, window {s['window']}, seed {s['seed']}"
-        for name, s in ((name, results.committed_settings(name)) for name in results.committed_notebooks()))
-    raise DataError(f"no committed model has these settings (the committed ones are {available}): "
-                    "leave out --load to train one")
-
-
 def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, window: int, seed: int,
                        announce: bool = True):
     """Load the committed model of notebook ``name`` and rebuild its run; ``(model, run)`` with ``run.loaded`` True.
@@ -111,24 +104,21 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
     with). ``announce`` prints one sentence saying the model was loaded and
     how long training it took.
     """
-    expected = results.committed_settings(name)
+    expected = committed_settings(name)
     if expected is None:
-        raise DataError(f"{name!r} is not one of the workshop's notebooks ({', '.join(results.committed_notebooks())}), "
+        raise DataError(f"{name!r} is not one of the workshop's notebooks ({', '.join(committed_notebooks())}), "
                         "so there is no committed model to load")
     wrong = differences(expected, {"ticker": ticker, "units": units, "dropout": dropout, "window": window, "seed": seed})
     if wrong:
         raise DataError(f"the committed model of {name} was trained with the notebook's own settings, not "
                         f"{', '.join(wrong)}: {TRAIN_INSTEAD} with your settings")
-    saved = results.load_result(name, results.FULL_EPOCHS)
+    saved = results.load_result(name, FULL_EPOCHS)
     path = model_path(name)
     took = f"about {saved['fit_seconds']:.0f} s" if saved.get("fit_seconds") else "a few minutes"
     problem = model_file_problem(path, saved.get("model_sha256"))
     if problem:
         raise DataError(f"{shown(path)} {problem}: {TRAIN_INSTEAD} ({took} for {saved['epochs']} epochs), "
                         f"or restore the committed file with 'git checkout -- {shown(path.parent)}'")
-
-    from .backend import load_keras
-    from .training import TrainingRun
 
     keras = load_keras()
     try:
@@ -149,13 +139,13 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
 def check_saved_models() -> list[str]:
     """One line per model file in results/models/ (for ``python -m utils data check``); problems come back as text."""
     problems = []
-    present = [name for name in results.committed_notebooks() if model_path(name).exists()]
+    present = [name for name in committed_notebooks() if model_path(name).exists()]
     if present:
         print(f"trained models in {shown(models_dir())}, against the SHA-256 in their results:")
     for name in present:
         path = model_path(name)
         try:
-            expected = results.load_result(name, results.FULL_EPOCHS).get("model_sha256")
+            expected = results.load_result(name, FULL_EPOCHS).get("model_sha256")
         except DataError as exc:
             expected, note = None, str(exc)
         else:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import DataError, check_ticker, price_paths
-from .results import write_files_atomically
+from ..atomic import write_files_atomically
+from ..data import price_paths
+from ..errors import DataError
+from ..values import check_ticker
 
 COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
 # The workshop's periods: five training years, then January 2019.

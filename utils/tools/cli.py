@@ -9,47 +9,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import warnings
 
-from .data import MAX_SEED, DataError, whole_number
+from ..data import load_prices
+from ..epochs import FULL_EPOCHS, effective_epochs
+from ..errors import DataError
+from ..evaluation import naive_comparison
+from ..registry import notebook_for_settings
+from ..results import save_cli_result
+from ..values import (
+    MAX_EPOCHS,
+    MAX_SEED,
+    MAX_UNITS,
+    argument,
+    check_cpu_list,
+    check_dropout,
+    check_epochs,
+    check_seed,
+    check_seed_list,
+    check_units,
+    check_whole,
+    check_window,
+)
+from . import download, main_job, pipeline, report, sweep, tasks
 
 EXIT_BAD_INPUT = 2
-
-
-# Above this a model's weights and optimiser state outgrow an ordinary machine's memory.
-MAX_UNITS = 1024
-# A decimal number as typed: ASCII digits, an optional point and exponent (float() would also take
-# '0.1_0', 'nan' and other scripts' digits).
-DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-
-
-def _whole_number(minimum: int, what: str, maximum: int | None = None):
-    def parse(text: str) -> int:
-        value = whole_number(text)
-        if value is None or value < minimum or (maximum is not None and value > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, {bounds} (got {text!r})")
-        return value
-
-    return parse
-
-
-def _dropout(text: str) -> float:
-    value = float(text.strip()) if DECIMAL.fullmatch(text.strip()) else None
-    if value is None or not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"dropout must be a number from 0 up to (not including) 1 (got {text!r})")
-    return value
-
-
-def _seed_list(text: str) -> list[int]:
-    seeds = [whole_number(part) for part in text.split(",")]
-    if None in seeds or max(seeds) > MAX_SEED or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(
-            f"seeds must be distinct whole numbers from 0 to {MAX_SEED} separated by commas, like 1,2,3 (got {text!r})")
-    return seeds
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -63,15 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one configuration and report it against the naive baseline")
     train.add_argument("--ticker", required=True, help="reads {TICKER}_train.csv and {TICKER}_test.csv")
-    train.add_argument("--units", required=True, type=_whole_number(1, "units", MAX_UNITS),
+    train.add_argument("--units", required=True, type=argument(check_units),
                        help=f"units in each LSTM layer (1 to {MAX_UNITS})")
-    train.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after each LSTM layer (default 0)")
-    train.add_argument("--epochs", type=_whole_number(1, "epochs"), help="default 100, or WORKSHOP_EPOCHS when set")
-    train.add_argument("--window", type=_whole_number(1, "window"), default=60, help="days in each input window (default 60)")
+    train.add_argument("--dropout", type=argument(check_dropout), default=0.0, help="dropout after each LSTM layer (default 0)")
+    train.add_argument("--epochs", type=argument(check_epochs),
+                       help=f"1 to {MAX_EPOCHS}; default {FULL_EPOCHS}, or WORKSHOP_EPOCHS when set")
+    train.add_argument("--window", type=argument(check_window), default=60, help="days in each input window (default 60)")
     seeds = train.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=_whole_number(0, "seed", MAX_SEED), default=1,
+    seeds.add_argument("--seed", type=argument(check_seed), default=1,
                        help=f"random seed, 0 to {MAX_SEED} (default 1)")
-    seeds.add_argument("--seeds", type=_seed_list, help="train once per seed, e.g. 1,2,3,4,5, and report the spread")
+    seeds.add_argument("--seeds", type=argument(check_seed_list),
+                       help="train once per seed, e.g. 1,2,3,4,5, and report the spread")
     train.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     train.add_argument("--save", action="store_true", help="also save the result under results/cli/ for the results table")
     train.add_argument("--progress", action="store_true", help="show a progress bar on stderr while training")
@@ -90,20 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--test-end", help="last test day (default 2019-01-31)")
     download.add_argument("--overwrite", action="store_true", help="replace existing files of that ticker")
 
-    from .sweep import add_sweep_arguments
-
-    add_sweep_arguments(commands.add_parser("sweep", help="train every combination of settings on a Dask cluster, "
+    sweep.add_sweep_arguments(commands.add_parser("sweep", help="train every combination of settings on a Dask cluster, "
                                                           "one CSV row each, with a summary and a figure"))
 
     notebooks = commands.add_parser("notebooks", help="re-execute the notebooks in place (the main job)")
     notebooks.add_argument("--only", action="append", help="run just this notebook, e.g. Exercise9.02 (repeatable)")
-    notebooks.add_argument("--jobs", type=_whole_number(1, "jobs"), default=default_jobs(),
+    notebooks.add_argument("--jobs", type=argument(check_whole, "jobs", 1), default=default_jobs(),
                            help="tickers run side by side, each in its own process (default: 2 on a machine with "
                                 "2 or more cores, else 1)")
     notebooks.add_argument("--no-table", dest="table", action="store_false",
                            help="do not rebuild the results table and figure afterwards")
-    notebooks.add_argument("--cpus", type=_cpu_list, help="run on these CPUs only, e.g. 0,1 (the main job gives each "
-                                                          "lane its own)")
+    notebooks.add_argument("--cpus", type=argument(check_cpu_list),
+                           help="run on these CPUs only, e.g. 0,1 (the main job gives each lane its own)")
 
     commands.add_parser("table", help="rebuild results/results.csv, the README's results table and its figure")
 
@@ -111,14 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--check", action="store_true", help="write nothing; list task notebooks that are out of date "
                                                             "(exit 1 if any)")
     return parser
-
-
-def _cpu_list(text: str) -> set[int]:
-    """``0,1`` -> {0, 1}; anything else is a usage error naming the option."""
-    cpus = [whole_number(part) for part in text.split(",")]
-    if None in cpus:
-        raise argparse.ArgumentTypeError(f"{text!r}: give CPU numbers separated by commas, e.g. 0,1")
-    return set(cpus)
 
 
 def default_jobs() -> int:
@@ -136,30 +114,20 @@ def main(argv=None) -> int:
     warnings.showwarning = _one_line_warning  # e.g. a checksum note: one line, no source path
     try:
         if args.command == "sweep":
-            from .sweep import command_sweep
-
-            return command_sweep(args)
+            return sweep.command_sweep(args)
         if args.command == "train":
             return command_train(args)
         if args.command == "data" and args.data_command == "download":
             return command_download(args)
         if args.command == "data":
-            from .report import check_data_folder
-
-            return check_data_folder()
+            return report.check_data_folder()
         if args.command == "notebooks":
-            from .notebooks import run_notebooks
-
-            return run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+            return main_job.run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
         if args.command == "tasks":
-            from .tasks import run_tasks_command
-
-            return run_tasks_command(check=args.check)
+            return tasks.run_tasks_command(check=args.check)
         if args.command == "table":
-            from .report import draw_readme_figure, refresh_results_table
-
-            refresh_results_table()
-            draw_readme_figure()
+            report.refresh_results_table()
+            report.draw_readme_figure()
             return 0
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -176,27 +144,20 @@ def main(argv=None) -> int:
 
 
 def command_train(args) -> int:
-    from .data import load_prices
-    from .epochs import effective_epochs
-
     # Check the data and settings before the slow import of the deep-learning stack.
     epochs = args.epochs if args.epochs is not None else effective_epochs()
     load_prices(args.ticker, window=args.window, verify=False)
     if args.load:
         check_load_options(args)
 
-    from .pipeline import run_experiment
-
     seeds = args.seeds or [args.seed]
     runs = [
-        run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
+        pipeline.run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
                        progress=args.progress, load=args.load)
         for seed in seeds
     ]
     result = runs[0] if args.seeds is None else seed_spread(runs)
     if args.save:
-        from .results import save_cli_result
-
         save_cli_result(result)
     if args.json:
         print(json.dumps(result))
@@ -206,23 +167,19 @@ def command_train(args) -> int:
 
 
 def check_load_options(args) -> None:
-    """--load evaluates one committed 100-epoch model: options that ask for anything else are mistakes."""
-    from .saved_models import notebook_for_settings
-
-    if args.seeds is not None or args.save or args.epochs not in (None, 100):
-        raise DataError("--load evaluates a committed model (100 epochs, one seed, already saved): "
-                        "leave out --seeds, --save and --epochs other than 100")
+    """--load evaluates one committed full-run model: options that ask for anything else are mistakes."""
+    if args.seeds is not None or args.save or args.epochs not in (None, FULL_EPOCHS):
+        raise DataError(f"--load evaluates a committed model ({FULL_EPOCHS} epochs, one seed, already saved): "
+                        f"leave out --seeds, --save and --epochs other than {FULL_EPOCHS}")
     notebook_for_settings(args.ticker, args.units, args.dropout, args.window, args.seed)
-    args.epochs = 100
+    args.epochs = FULL_EPOCHS
 
 
 def command_download(args) -> int:
-    from .download import SPLIT_NOTE, download_prices
-
-    paths = download_prices(args.ticker, args.start, args.end, args.test_start, args.test_end, overwrite=args.overwrite)
+    paths = download.download_prices(args.ticker, args.start, args.end, args.test_start, args.test_end, overwrite=args.overwrite)
     for path in paths:
         print(f"wrote {path}")
-    print(SPLIT_NOTE)
+    print(download.SPLIT_NOTE)
     return 0
 
 
@@ -249,8 +206,6 @@ def seed_spread(runs: list[dict]) -> dict:
 
 
 def format_report(result: dict) -> str:
-    from .evaluation import naive_comparison
-
     seeds = result["seed"]
     lines = [
         f"{result['ticker']}: {result['units']} units, dropout {result['dropout']:g}, {result['epochs']} epochs, "

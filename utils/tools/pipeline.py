@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from .data import Prices, load_prices
-from .evaluation import experiment_record, free_running_forecast
-from .features import fit_scaler, january_inputs, make_windows, scale
+from ..data import Prices, load_prices
+from ..epochs import FULL_EPOCHS
+from ..evaluation import experiment_record, free_running_forecast
+from ..features import fit_scaler, january_inputs, make_windows, scale
+from ..registry import notebook_for_settings
+from ..saved_models import load_trained_model
+from ..training import predict_prices, set_seed, train
 from .model import build_stacked_lstm
-from .saved_models import load_trained_model, notebook_for_settings
-from .training import predict_prices, set_seed, train
 
 
-def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
+def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = FULL_EPOCHS, seed: int = 1,
                    window: int = 60, progress: bool = False, load: bool = False) -> dict:
     """Load, scale, window, train, predict the test period and score it against the naive baseline.
 
@@ -22,7 +24,7 @@ def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 
                            window=window, progress=progress, load=load)
 
 
-def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: int = 100, seed: int = 1,
+def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: int = FULL_EPOCHS, seed: int = 1,
                     window: int = 60, progress: bool = False, load: bool = False) -> dict:
     """Scale on ``prices.train`` only, window, train, predict each ``prices.test`` day one step ahead, and score."""
     scaler = fit_scaler(prices.train_open)

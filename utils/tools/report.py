@@ -7,18 +7,16 @@ import warnings
 
 import pandas as pd
 
-from .data import DOCUMENTED_SHA256, REPO_ROOT, ChecksumWarning, DataError, checksum_status, data_dir, load_prices, require_folder
-from .results import RESULTS_DIR, load_cli_results, load_result, write_atomically, write_text_atomically
-from .saved_models import check_saved_models
+from ..atomic import write_atomically, write_text_atomically
+from ..data import DOCUMENTED_SHA256, ChecksumWarning, checksum_status, data_dir, load_prices, require_folder
+from ..epochs import FULL_EPOCHS
+from ..errors import DataError
+from ..evaluation import naive_forecast
+from ..files import REPO_ROOT
+from ..registry import NOTEBOOKS, model_label
+from ..results import RESULTS_DIR, load_result, seed_spreads
+from ..saved_models import check_saved_models
 
-NOTEBOOKS = {
-    # name: (ticker, units, dropout), in the order the main job runs them
-    "Exercise9.01": ("GOOG", 50, 0.0),
-    "Exercise9.02": ("GOOG", 100, 0.0),
-    "Activity9.01": ("AMZN", 50, 0.0),
-    "Activity9.02": ("AMZN", 50, 0.2),
-    "Activity9.03": ("AMZN", 100, 0.0),
-}
 README = REPO_ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 FIGURE = REPO_ROOT / "docs" / "january_forecasts.png"
@@ -65,49 +63,13 @@ def check_data_folder() -> int:
     return 1 if problems else 0
 
 
-def seed_spreads() -> dict[tuple, dict]:
-    """The command line's multi-seed runs, keyed by (ticker, units, dropout, epochs); the most seeds win a tie."""
-    spreads = {}
-    for run in sorted((run for run in load_cli_results() if "seeds" in run), key=lambda run: len(run["seeds"])):
-        spreads[(run["ticker"], run["units"], float(run["dropout"]), run["epochs"])] = run
-    return spreads
-
-
-def seed_spread_table(names: list[str], epochs: int = 100) -> pd.DataFrame:
-    """January RMSE of each named notebook's model over the seeds the command line trained it with.
-
-    Built from ``results/cli/*.json`` (written by ``python -m utils train ... --seeds 1,2,3 --save``),
-    so a notebook shows the committed figures instead of copying them by hand.
-    """
-    spreads = seed_spreads()
-    rows = {}
-    for name in names:
-        ticker, units, dropout = NOTEBOOKS[name]
-        spread = spreads.get((ticker, units, dropout, epochs))
-        if spread is None:
-            option = f" --dropout {dropout:g}" if dropout else ""
-            print(f"{name}: no multi-seed run saved; make one with "
-                  f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
-            continue
-        runs = spread["seeds"]
-        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
-            "seeds": ", ".join(str(run["seed"]) for run in runs),
-            "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
-            "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
-            "free-running RMSE ($), each seed": ", ".join(f"{run['free_running_rmse']:.0f}" for run in runs),
-            "naive RMSE ($)": f"{spread['naive_rmse']:.2f}",
-            "training per run (s)": f"{spread['fit_seconds_mean']:.0f}",
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
 def results_table() -> pd.DataFrame:
     """One row per notebook from its saved full-run results, with seed spread where it was run."""
     spreads = seed_spreads()
     rows = []
     for name in NOTEBOOKS:
         try:
-            result = load_result(name, 100)
+            result = load_result(name, FULL_EPOCHS)
         except DataError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
@@ -141,11 +103,6 @@ def table_row(name: str, result: dict, spreads: dict) -> dict:
         "rmse_std": spread["rmse_std"] if spread else None,
         "fit_seconds": result["fit_seconds"],
     }
-
-
-def model_label(result: dict) -> str:
-    """"50 units" or "50 units, dropout 0.2", from a saved result's settings."""
-    return f"{result['units']} units" + (f", dropout {result['dropout']:g}" if result["dropout"] else "")
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -188,8 +145,7 @@ def readme_figure():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .evaluation import naive_forecast
-    from .plots import plot_forecasts
+    from ..plots import plot_forecasts  # matplotlib, only for the figure
 
     figure, axes = plt.subplots(1, 2, figsize=(15, 5))
     for ax, ticker in zip(axes, ("GOOG", "AMZN")):
@@ -197,7 +153,7 @@ def readme_figure():
         forecasts = {}
         for name, (nb_ticker, _, _) in NOTEBOOKS.items():
             if nb_ticker == ticker:
-                result = load_result(name, 100)
+                result = load_result(name, FULL_EPOCHS)
                 if len(result["predictions"]) != len(prices.test):
                     raise DataError(f"results/{name}.json holds {len(result['predictions'])} predictions for the "
                                     f"{len(prices.test)} test days of {ticker}: run {name} again to rewrite it")

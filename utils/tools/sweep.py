@@ -35,8 +35,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import DataError, check_ticker, data_dir, load_prices, prices_for_month, sha256_of
-from .results import results_dir, write_atomically, write_text_atomically
+from ..atomic import write_atomically, write_text_atomically
+from ..data import data_dir, load_prices, prices_for_month
+from ..epochs import FULL_EPOCHS, effective_epochs
+from ..errors import DataError
+from ..files import sha256_of
+from ..results import results_dir
+from ..training import set_seed
+from ..values import (
+    MAX_EPOCHS,
+    argument,
+    check_dropout,
+    check_epochs,
+    check_month,
+    check_seed,
+    check_ticker,
+    check_units,
+    check_whole,
+    check_window,
+    check_years,
+    whole_number,
+)
+from .pipeline import train_and_score
 
 SETTING_COLUMNS = ("ticker", "units", "dropout", "years", "seed", "test_month", "epochs", "window")
 METRIC_COLUMNS = ("rmse", "mae", "mape", "naive_rmse", "naive_mae", "naive_mape", "rmse_ratio", "free_running_rmse",
@@ -184,8 +204,6 @@ def worker_data_problems(digests: dict[str, str]) -> list[str]:
 
 def load_training_stack() -> str:
     """Run once on each worker before the sweep: import Keras and its backend, so the first task does not."""
-    from .training import set_seed
-
     set_seed(0)  # Keras's seeding imports TensorFlow when it is installed, whatever the backend: a few seconds
     return library_versions()["keras_backend"]
 
@@ -211,8 +229,6 @@ def library_versions() -> dict[str, str]:
 
 def run_training(settings: dict) -> dict:
     """One training, as a Dask task: load, split at the test month, train, score; returns the CSV row."""
-    from .pipeline import train_and_score  # Keras and its backend load on the worker, not in the sweep's process
-
     prices = load_prices(settings["ticker"], window=settings["window"], verify=False)
     years = None if settings["years"] == ALL_YEARS else int(settings["years"])
     split = prices_for_month(prices, settings["test_month"], years=years, window=settings["window"])
@@ -247,7 +263,7 @@ def cpu_pinning_plugin(cpus: list[int]):
         name = "workshop-pin-to-one-cpu"
 
         def setup(self, worker):
-            if not hasattr(os, "sched_setaffinity") or not str(worker.name).isdigit():
+            if not hasattr(os, "sched_setaffinity") or whole_number(str(worker.name)) is None:
                 return
             cpu = {cpus[int(worker.name) % len(cpus)]}
             for thread in os.listdir("/proc/self/task"):
@@ -439,7 +455,7 @@ def draw_sweep_figure(frame, png: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import plot_rmse_ratios
+    from ..plots import plot_rmse_ratios
 
     epochs, window = frame["epochs"].unique(), frame["window"].unique()
     constant = [f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}"] if len(epochs) == 1 else []
@@ -463,55 +479,36 @@ def comma_list(parse_one):
     return parse
 
 
-def _ticker(text: str) -> str:
-    try:
-        return check_ticker(text)
-    except DataError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _years(text: str):
-    if text.lower() == ALL_YEARS:
+def years_or_all(value, name: str = "years"):
+    """``all`` (every year of history before the test month) or a number of years."""
+    if isinstance(value, str) and value.strip().lower() == ALL_YEARS:
         return ALL_YEARS
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"years must be '{ALL_YEARS}' or whole numbers, at least 1 (got {text!r})")
-    return int(text)
-
-
-def _month(text: str) -> str:
-    import pandas as pd
-
     try:
-        if len(text) != 7:
-            raise ValueError(text)
-        return pd.Period(text, freq="M").strftime("%Y-%m")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"test months look like 2018-11 (got {text!r})") from None
+        return check_years(value, name)
+    except DataError as exc:
+        raise DataError(f"{exc} (or '{ALL_YEARS}')") from None
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    from .cli import _dropout, _whole_number
-
-    parser.add_argument("--tickers", required=True, type=comma_list(_ticker), help="e.g. GOOG,AMZN")
-    parser.add_argument("--units", required=True, type=comma_list(_whole_number(1, "units")), help="e.g. 50,100")
-    parser.add_argument("--dropout", type=comma_list(_dropout), default=[0.0], help="e.g. 0,0.2 (default 0)")
-    parser.add_argument("--years", type=comma_list(_years), default=[ALL_YEARS],
+    parser.add_argument("--tickers", required=True, type=comma_list(argument(check_ticker)), help="e.g. GOOG,AMZN")
+    parser.add_argument("--units", required=True, type=comma_list(argument(check_units)), help="e.g. 50,100")
+    parser.add_argument("--dropout", type=comma_list(argument(check_dropout)), default=[0.0], help="e.g. 0,0.2 (default 0)")
+    parser.add_argument("--years", type=comma_list(argument(years_or_all)), default=[ALL_YEARS],
                         help="years of history before the test month, e.g. 2,5 (default: all of it)")
-    parser.add_argument("--seeds", type=comma_list(_whole_number(0, "seed")), default=[1], help="e.g. 1,2,3 (default 1)")
-    parser.add_argument("--test-months", type=comma_list(_month), default=[DEFAULT_TEST_MONTH],
+    parser.add_argument("--seeds", type=comma_list(argument(check_seed)), default=[1], help="e.g. 1,2,3 (default 1)")
+    parser.add_argument("--test-months", type=comma_list(argument(check_month)), default=[DEFAULT_TEST_MONTH],
                         help=f"months to forecast, e.g. 2018-07,2018-08 (default {DEFAULT_TEST_MONTH}, the notebooks')")
-    parser.add_argument("--epochs", type=_whole_number(1, "epochs"), help="default 100, or WORKSHOP_EPOCHS when set")
-    parser.add_argument("--window", type=_whole_number(1, "window"), default=60, help="days in each input window (default 60)")
+    parser.add_argument("--epochs", type=argument(check_epochs),
+                        help=f"1 to {MAX_EPOCHS}; default {FULL_EPOCHS}, or WORKSHOP_EPOCHS when set")
+    parser.add_argument("--window", type=argument(check_window), default=60, help="days in each input window (default 60)")
     parser.add_argument("--out", type=Path, help=f"the CSV file (default results/sweeps/{DEFAULT_OUT_NAME}; quick runs "
                                                  "under results/epochs-N/); the PNG goes next to it")
-    parser.add_argument("--workers", type=_whole_number(1, "workers"),
+    parser.add_argument("--workers", type=argument(check_whole, "workers", 1),
                         help="local worker processes (default: one per CPU)")
     parser.add_argument("--scheduler", help="tcp://HOST:PORT of an existing Dask cluster to run on instead")
 
 
 def command_sweep(args) -> int:
-    from .training import effective_epochs
-
     if args.scheduler and args.workers:
         raise DataError("--workers sizes the local cluster only; with --scheduler the cluster's own workers train")
     epochs = args.epochs if args.epochs is not None else effective_epochs()

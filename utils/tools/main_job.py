@@ -17,10 +17,14 @@ import threading
 import time
 from pathlib import Path
 
-from . import results
-from .data import REPO_ROOT, DataError
-from .epochs import FULL_EPOCHS, effective_epochs, is_full_run
-from .report import NOTEBOOKS, draw_readme_figure, refresh_results_table
+from .. import results
+from ..atomic import write_atomically
+from ..epochs import FULL_EPOCHS, effective_epochs, is_full_run
+from ..errors import DataError
+from ..files import REPO_ROOT
+from ..registry import NOTEBOOKS
+from ..registry import notebook_path as registered_notebook_path
+from .report import draw_readme_figure, refresh_results_table
 
 # tqdm's "12/100 [" part of a progress bar: epochs done and in all.
 PROGRESS_BAR = re.compile(r"\b(\d+)/(\d+) \[")
@@ -28,8 +32,8 @@ PROGRESS_BAR = re.compile(r"\b(\d+)/(\d+) \[")
 LANE_PROGRESS_EVERY = 30
 
 
-def notebook_path(name: str):
-    return REPO_ROOT / name / f"{name}.ipynb"
+def notebook_path(name: str) -> Path:
+    return registered_notebook_path(name, REPO_ROOT)
 
 
 def executed_notebook_path(name: str, epochs: int) -> Path:
@@ -49,7 +53,7 @@ def save_executed(executed: Path, target: Path) -> None:
 
     notebook = nbformat.read(executed, as_version=4)
     CoalesceStreamsPreprocessor().preprocess(notebook, {})
-    results.write_atomically(target, lambda stream: nbformat.write(notebook, stream))
+    write_atomically(target, lambda stream: nbformat.write(notebook, stream))
 
 
 def selected_notebooks(only: list[str] | None = None) -> list[str]:

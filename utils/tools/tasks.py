@@ -24,8 +24,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from .data import REPO_ROOT, DataError
-from .results import write_text_atomically
+from ..atomic import write_text_atomically
+from ..errors import DataError
+from ..files import REPO_ROOT, shown
+from ..registry import notebook_path
 
 TASK_NOTEBOOKS = ("Activity9.01", "Activity9.02", "Activity9.03")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -36,7 +38,7 @@ RUN_METADATA = ("execution", "papermill", "ExecuteTime", "widgets")
 
 
 def solution_path(name: str, root: Path = REPO_ROOT) -> Path:
-    return Path(root) / name / f"{name}.ipynb"
+    return notebook_path(name, root)
 
 
 def task_path(name: str, root: Path = REPO_ROOT) -> Path:
@@ -46,18 +48,13 @@ def task_path(name: str, root: Path = REPO_ROOT) -> Path:
 def _read(path: Path):
     import nbformat
 
-    relative = _shown(path)
+    relative = shown(path)
     if not path.is_file():
         raise DataError(f"{relative}: solution notebook not found")
     try:
         return nbformat.read(path, as_version=4)
     except (ValueError, UnicodeDecodeError, nbformat.reader.NotJSONError) as exc:
         raise DataError(f"{relative}: not a readable notebook ({str(exc).splitlines()[0]})") from None
-
-
-def _shown(path: Path) -> str:
-    path = Path(path)
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def solution_blocks(source: str, where: str) -> tuple[str, list[str]]:
@@ -133,7 +130,7 @@ def render(notebook) -> str:
 
 def generated_task(name: str, root: Path = REPO_ROOT) -> str:
     path = solution_path(name, root)
-    return render(task_notebook(_read(path), _shown(path)))
+    return render(task_notebook(_read(path), shown(path)))
 
 
 def write_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> list[Path]:
@@ -148,9 +145,9 @@ def stale_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> list[str]:
     for name in names:
         path = task_path(name, root)
         if not path.is_file():
-            lines.append(f"{_shown(path)}: missing; run 'python -m utils tasks' to generate it")
+            lines.append(f"{shown(path)}: missing; run 'python -m utils tasks' to generate it")
         elif path.read_text(encoding="utf-8") != generated_task(name, root):
-            lines.append(f"{_shown(path)}: out of date with {_shown(solution_path(name, root))}; "
+            lines.append(f"{shown(path)}: out of date with {shown(solution_path(name, root))}; "
                          "run 'python -m utils tasks' to regenerate it")
     return lines
 
@@ -187,5 +184,5 @@ def run_tasks_command(check: bool, names=TASK_NOTEBOOKS, root: Path = REPO_ROOT)
             print(line)
         return 1 if stale else 0
     for path in write_tasks(names, root):
-        print(f"wrote {_shown(path)}")
+        print(f"wrote {shown(path)}")
     return 0
