@@ -91,3 +91,34 @@ def test_other_threads_drawing_random_numbers_do_not_change_a_seeded_model():
         drawer.join()
     for expected, got in zip(quiet, busy):
         np.testing.assert_array_equal(got, expected)
+
+
+SEEDED_WEIGHTS_WITHOUT_TENSORFLOW = """
+import sys
+import numpy as np
+import keras
+from utils.backend import load_keras
+from utils import training
+from utils.training import set_seed
+from utils.tools.model import build_stacked_lstm
+load_keras()
+def weights():
+    return np.concatenate([np.ravel(w) for w in build_stacked_lstm(window=6, units=3, dropout=0.2).get_weights()])
+set_seed(7)
+ours, tensorflow_loaded = weights(), "tensorflow" in sys.modules
+training._seed_without_tensorflow = lambda seed: False  # Keras's own call, which imports TensorFlow when installed
+set_seed(7)
+print(tensorflow_loaded, np.array_equal(ours, weights()))
+"""
+
+
+def test_seeding_on_jax_keeps_tensorflow_out_and_gives_keras_own_weights(tmp_path):
+    # A fresh process: this one may have imported TensorFlow already. On a hub, TensorFlow costs each kernel ~0.5 GB.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": "jax", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", SEEDED_WEIGHTS_WITHOUT_TENSORFLOW], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

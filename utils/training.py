@@ -27,8 +27,9 @@ def set_seed(seed: int) -> int:
     """Seed Python, NumPy and the Keras backend so a run can be repeated exactly."""
     seed = check_seed(seed)
     keras = load_keras()
-    quiet_tensorflow_import(any_backend=True)
-    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() in ("tensorflow", "torch") or not _seed_without_tensorflow(seed):
+        quiet_tensorflow_import(any_backend=True)
+        keras.utils.set_random_seed(seed)
     # Keras draws every layer's seed from Python's global generator, which other threads of the process (a Dask
     # worker's own) may draw from too, between this call and the model's construction. A generator of Keras's own,
     # seeded alike, gives the same seeds as the global one would in a quiet process, whatever other threads do.
@@ -38,6 +39,27 @@ def set_seed(seed: int) -> int:
         return seed
     seed_generator.python_random = random.Random(seed)
     return seed
+
+
+def _seed_without_tensorflow(seed: int) -> bool:
+    """What ``keras.utils.set_random_seed`` does, less seeding TensorFlow; False on a Keras that keeps it elsewhere.
+
+    Keras's own call imports TensorFlow whenever it is installed, to seed ``tf.data``, which a JAX or NumPy
+    backend never uses for arrays: on a shared hub that import alone costs each kernel about 0.5 GB. The seeds
+    and so the weights are the same as with Keras's call.
+    """
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:
+        return False
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    # Keras recreates its global seed generator from the new seed.
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    return True
 
 
 @dataclass(frozen=True)
