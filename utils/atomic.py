@@ -38,8 +38,8 @@ def _staged(path: Path, write_to, suffix: str = ".tmp") -> Path:
     return Path(temporary)
 
 
-def write_files_atomically(texts: dict[Path, str]) -> list[Path]:
-    """Write several text files as one: afterwards all hold their new text, or all are as they were.
+def write_files_atomically(texts: dict[Path, str | bytes]) -> list[Path]:
+    """Write several files (text, or bytes) as one: afterwards all hold their new contents, or all are as they were.
 
     Each is first written in full beside its target; only then are they renamed
     into place, and if a rename fails (or the run is interrupted) the ones
@@ -50,7 +50,7 @@ def write_files_atomically(texts: dict[Path, str]) -> list[Path]:
     try:
         for path, text in texts.items():
             staged[Path(path)] = _staged(Path(path), lambda temporary, text=text: _write_stream(
-                temporary, lambda stream: stream.write(text)))
+                temporary, lambda stream: stream.write(text), binary=isinstance(text, bytes)))
         for path, temporary in staged.items():
             old = path.read_bytes() if path.is_file() else None
             os.replace(temporary, path)
@@ -90,3 +90,34 @@ def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_folder_atomically(folder: Path, write_to) -> Path:
+    """Call ``write_to(temporary_folder)`` for a new folder beside ``folder``, then swap it into place.
+
+    An interrupted or failed ``write_to`` leaves ``folder`` as it was (or absent); the old folder, if any, is
+    removed only once the new one stands in its place.
+    """
+    import shutil
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    old = None
+    try:
+        write_to(temporary)
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old."))
+            os.replace(folder, old / folder.name)
+        os.replace(temporary, folder)
+    except BaseException:
+        if old is not None and not folder.exists():
+            os.replace(old / folder.name, folder)
+        shutil.rmtree(temporary, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    os.chmod(folder, 0o755)  # mkdtemp makes it private; a handout is an ordinary folder
+    return folder

@@ -33,6 +33,8 @@ DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 # How people write yes and no in a notebook parameter or an environment variable.
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+# The exit status of a command given bad input, after its one line on stderr.
+EXIT_BAD_INPUT = 2
 
 
 def whole_number(value) -> int | None:
@@ -160,3 +162,10 @@ def argument(check, *args):
 
     parse.__name__ = getattr(check, "__name__", "value")
     return parse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``argparse`` parser whose usage errors are one line on stderr and exit status 2, without the usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")

@@ -1,4 +1,4 @@
-"""Command line for the workshop: python -m utils train | data check | notebooks | table.
+"""Command line for the workshop: python -m utils train | data | sweep | notebooks | table | tasks | timing | handout | reset.
 
 Every expected mistake (missing file, bad value, bad parameter) ends as one
 line on stderr and a non-zero exit, never a traceback.
@@ -20,9 +20,11 @@ from ..evaluation import naive_comparison
 from ..registry import notebook_for_settings
 from ..results import save_cli_result
 from ..values import (
+    EXIT_BAD_INPUT,
     MAX_EPOCHS,
     MAX_SEED,
     MAX_UNITS,
+    OneLineParser,
     argument,
     check_cpu_list,
     check_dropout,
@@ -33,19 +35,12 @@ from ..values import (
     check_whole,
     check_window,
 )
-from . import download, main_job, pipeline, report, sweep, tasks
-
-EXIT_BAD_INPUT = 2
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str):
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+from . import download, handout, main_job, pipeline, report, reset, sweep, tasks, timing
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="python -m utils", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    parser = OneLineParser(prog="python -m utils", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = commands.add_parser("train", help="train one configuration and report it against the naive baseline")
     train.add_argument("--ticker", required=True, help="reads {TICKER}_train.csv and {TICKER}_test.csv")
@@ -67,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="evaluate the committed model of the notebook with these settings instead of training")
 
     data = commands.add_parser("data", help="check the data folder, or download a ticker into it")
-    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_OneLineParser)
+    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=OneLineParser)
     data_commands.add_parser("check", help="verify files, row counts, date ranges and checksums, and the checksums "
                                           "of the trained models in results/models/")
     download = data_commands.add_parser("download", help="fetch {T}_train.csv and {T}_test.csv with yfinance")
@@ -96,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = commands.add_parser("tasks", help="generate each activity's task notebook from its solution")
     tasks.add_argument("--check", action="store_true", help="write nothing; list task notebooks that are out of date "
                                                             "(exit 1 if any)")
+    tasks.add_argument("--force", action="store_true", help="overwrite task notebooks a learner has changed")
+
+    timing = commands.add_parser("timing", help="time a few epochs here and print each notebook's expected training minutes")
+    timing.add_argument("--epochs", type=argument(check_whole, "epochs", 1, 20), default=2,
+                        help="timed epochs per model, after one that compiles (1 to 20, default 2)")
+    timing.add_argument("--cpus", type=argument(check_cpu_list), help="measure on these CPUs only, e.g. 0 for one thread")
+
+    handout.add_handout_arguments(commands.add_parser(
+        "handout", help="write the learners' copy of the workshop: exercises, task notebooks, data, trained models, "
+                        "no activity solutions"))
+    reset.add_reset_arguments(commands.add_parser(
+        "reset", help="restore notebooks and their results to the committed versions"))
     return parser
 
 
@@ -124,7 +131,13 @@ def main(argv=None) -> int:
         if args.command == "notebooks":
             return main_job.run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
         if args.command == "tasks":
-            return tasks.run_tasks_command(check=args.check)
+            return tasks.run_tasks_command(check=args.check, force=args.force)
+        if args.command == "timing":
+            return timing.run_timing_command(args.epochs, args.cpus)
+        if args.command == "handout":
+            return handout.run_handout_command(args)
+        if args.command == "reset":
+            return reset.run_reset_command(args)
         if args.command == "table":
             report.refresh_results_table()
             report.draw_readme_figure()

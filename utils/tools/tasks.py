@@ -35,6 +35,8 @@ BLANK = "# your code here"
 SOLUTION_ONLY, TASK_ONLY = "solution-only", "task-only"
 # Cell and notebook metadata written by one execution, not part of the notebook's content.
 RUN_METADATA = ("execution", "papermill", "ExecuteTime", "widgets")
+# Notebook metadata of a generated task: the hash of its cells, so that 'tasks' never overwrites a learner's edits.
+GENERATED_KEY = "workshop_task"
 
 
 def solution_path(name: str, root: Path = REPO_ROOT) -> Path:
@@ -128,14 +130,43 @@ def render(notebook) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def cells_sha256(notebook) -> str:
+    """A hash of the cells' kinds and sources: what a learner changes when they fill a blank (outputs are not)."""
+    import hashlib
+    import json
+
+    content = [[cell.cell_type, cell.source] for cell in notebook.cells]
+    return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
+
+
 def generated_task(name: str, root: Path = REPO_ROOT) -> str:
     path = solution_path(name, root)
-    return render(task_notebook(_read(path), shown(path)))
+    task = task_notebook(_read(path), shown(path))
+    task.metadata[GENERATED_KEY] = {"cells_sha256": cells_sha256(task)}
+    return render(task)
 
 
-def write_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> list[Path]:
-    """Generate every task notebook first, then write them (atomically); a bad solution writes nothing."""
+def changed_since_generated(path: Path) -> bool:
+    """True when the task notebook's cells no longer match the hash recorded when it was generated (or none is)."""
+    try:
+        notebook = _read(path)
+    except DataError:
+        return True  # unreadable: perhaps half a learner's edit, not ours to replace
+    recorded = notebook.metadata.get(GENERATED_KEY, {}).get("cells_sha256")
+    return recorded != cells_sha256(notebook)
+
+
+def write_tasks(names=TASK_NOTEBOOKS, root: Path = REPO_ROOT, force: bool = False) -> list[Path]:
+    """Generate every task notebook first, then write them (atomically); a bad solution writes nothing.
+
+    A task notebook a learner has changed is not replaced unless ``force``: the command then writes nothing.
+    """
     texts = {name: generated_task(name, root) for name in names}
+    changed = [shown(path) for name, text in texts.items() if (path := task_path(name, root)).is_file()
+               and path.read_text(encoding="utf-8") != text and changed_since_generated(path)]
+    if changed and not force:
+        raise DataError(f"{', '.join(changed)}: changed since it was generated (a learner's work?); nothing written. "
+                        "Keep a copy, then run 'python -m utils tasks --force' (or 'python -m utils reset')")
     return [write_text_atomically(task_path(name, root), text) for name, text in texts.items()]
 
 
@@ -176,13 +207,13 @@ def fill(task, solution):
     return task
 
 
-def run_tasks_command(check: bool, names=TASK_NOTEBOOKS, root: Path = REPO_ROOT) -> int:
+def run_tasks_command(check: bool, names=TASK_NOTEBOOKS, root: Path = REPO_ROOT, force: bool = False) -> int:
     """``python -m utils tasks``: write the task notebooks; with ``check``, only report stale ones (exit 1)."""
     if check:
         stale = stale_tasks(names, root)
         for line in stale:
             print(line)
         return 1 if stale else 0
-    for path in write_tasks(names, root):
+    for path in write_tasks(names, root, force):
         print(f"wrote {shown(path)}")
     return 0
