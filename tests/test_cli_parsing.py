@@ -144,3 +144,25 @@ def test_unusable_workshop_epochs_ends_the_command_in_one_line(monkeypatch, caps
     assert main(["train", "--ticker", "GOOG", "--units", "4"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: WORKSHOP_EPOCHS='²'") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "21"], ["--epochs", "two"], ["--epochs", "1.5"],
+                                  ["--cpus", "a"], ["--cpus", "0,,1"]])
+def test_timing_rejects_bad_values_in_one_line(args):
+    namespace, status, err = parse("timing", *args)
+    assert_rejected_in_one_line(status, err, args[0].lstrip("-"))
+
+
+def test_timing_defaults_and_values():
+    assert (parse("timing")[0].epochs, parse("timing")[0].cpus) == (2, None)
+    namespace = parse("timing", "--epochs", " 5 ", "--cpus", "0,1")[0]
+    assert (namespace.epochs, namespace.cpus) == (5, {0, 1})
+
+
+def test_timing_scales_seconds_per_epoch_to_each_notebook():
+    from utils.tools.timing import expected_minutes
+
+    minutes = expected_minutes({50: 1.2, 100: 3.0})
+    assert minutes == pytest.approx({"Exercise9.01": 2.0, "Exercise9.02": 5.0, "Activity9.01": 2.0,
+                                     "Activity9.02": 2.0, "Activity9.03": 5.0})
+    assert expected_minutes({50: 1.2, 100: 3.0}, epochs=10)["Exercise9.02"] == pytest.approx(0.5)

@@ -231,3 +231,38 @@ def test_filling_each_blank_with_the_solution_makes_every_check_pass(monkeypatch
         assert len(results[name]) >= 3 and all(line.startswith("Correct:") for line in results[name]), results[name]
     [first] = results["not filled in"]
     assert first.startswith("Not yet: ") and first.endswith("then run this check again."), first
+
+
+def test_a_task_a_learner_changed_is_kept_unless_forced(tmp_path, capsys):
+    write_solution(tmp_path, solution_notebook())
+    task = write_tasks([NAME], root=tmp_path)[0]
+    generated = task.read_text(encoding="utf-8")
+    # Running the notebook (outputs, counts) is not a change of the learner's; regenerating is allowed then.
+    ran = nbformat.reads(generated, as_version=4)
+    ran.cells[1].execution_count = 3
+    ran.cells[1].outputs = [new_output("stream", text="ran\n")]
+    nbformat.write(ran, task)
+    assert run_tasks_command(check=False, names=[NAME], root=tmp_path) == 0
+    assert task.read_text(encoding="utf-8") == generated
+
+    filled = generated.replace(BLANK, "scaler = my_answer")
+    task.write_text(filled, encoding="utf-8")
+    with pytest.raises(DataError, match=r"_task.ipynb: changed since it was generated .*--force"):
+        write_tasks([NAME], root=tmp_path)
+    assert task.read_text(encoding="utf-8") == filled
+    assert write_tasks([NAME], root=tmp_path, force=True)[0].read_text(encoding="utf-8") == generated
+
+
+def test_the_command_line_refuses_in_one_line_then_forces(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(utils.tools.tasks, "run_tasks_command",
+                        functools.partial(run_tasks_command, names=[NAME], root=tmp_path))
+    write_solution(tmp_path, solution_notebook())
+    task = write_tasks([NAME], root=tmp_path)[0]
+    task.write_text("not a notebook any more", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["tasks"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "changed since it was generated" in err
+    assert task.read_text(encoding="utf-8") == "not a notebook any more"
+    assert main(["tasks", "--force"]) == 0
+    assert BLANK in task.read_text(encoding="utf-8")
