@@ -15,7 +15,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest lint notebooks table benchmark
+.PHONY: install test test-oldest lint notebooks table benchmark kernel-memory
 
 install: $(VENV)/.installed
 
@@ -52,3 +52,7 @@ table: install
 # Not echoed, so that the benchmark's host line (CPU, caches, threads) is the first line printed.
 benchmark: install
 	@$(BIN)/python benchmarks/train_speed.py --epochs 8 --units 50 100 --repeats 3
+
+# Peak memory of one notebook kernel (papermill under /usr/bin/time -v): training 100 units 3 epochs, and TRAIN = False.
+kernel-memory: install
+	@$(BIN)/python benchmarks/kernel_memory.py

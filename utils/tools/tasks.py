@@ -22,6 +22,8 @@ every task and runs its checks.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from pathlib import Path
 
 from ..atomic import write_text_atomically
@@ -132,9 +134,6 @@ def render(notebook) -> str:
 
 def cells_sha256(notebook) -> str:
     """A hash of the cells' kinds and sources: what a learner changes when they fill a blank (outputs are not)."""
-    import hashlib
-    import json
-
     content = [[cell.cell_type, cell.source] for cell in notebook.cells]
     return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
 

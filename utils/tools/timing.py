@@ -13,10 +13,14 @@ import os
 import platform
 import time
 
+from ..backend import describe_training_path, load_keras
 from ..data import load_prices
 from ..epochs import FULL_EPOCHS
 from ..features import fit_scaler, make_windows, scale
 from ..registry import COMMITTED_SEED, COMMITTED_WINDOW, NOTEBOOKS, model_label
+from ..training import set_seed, train
+from .main_job import pin_to
+from .model import build_stacked_lstm
 
 # Dropout costs little next to the LSTM's own work, so Activity 9.02 takes its 50-unit figure.
 TIMED_UNITS = sorted({units for _, units, _ in NOTEBOOKS.values()})
@@ -24,9 +28,6 @@ TIMED_UNITS = sorted({units for _, units, _ in NOTEBOOKS.values()})
 
 def seconds_per_epoch(units: int, epochs: int, ticker: str = "GOOG") -> float:
     """Mean wall time of one training epoch of the ``units``-unit model, the compile left out."""
-    from ..training import set_seed, train
-    from .model import build_stacked_lstm
-
     prices = load_prices(ticker, window=COMMITTED_WINDOW, verify=False)
     X, y = make_windows(scale(fit_scaler(prices.train_open), prices.train_open), COMMITTED_WINDOW)
     set_seed(COMMITTED_SEED)
@@ -52,11 +53,7 @@ def host_description() -> str:
 def run_timing_command(epochs: int, cpus: set[int] | None = None) -> int:
     """``python -m utils timing``: print the host, the seconds per epoch, and the expected minutes per notebook."""
     if cpus:
-        from .main_job import pin_to
-
         pin_to(cpus)  # before JAX starts: it sizes its thread pool by the CPUs the process may use
-    from ..backend import describe_training_path, load_keras
-
     load_keras()
     print(f"host: {host_description()}", flush=True)
     print(describe_training_path(), flush=True)
