@@ -64,9 +64,11 @@ def test_a_changed_notebook_is_replaced_only_when_the_learner_says_yes(clone, mo
         "  results/models/Exercise9.01.keras (changed)"]
     assert captured.err.count("\n") == 1 and "--yes" in captured.err
 
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))  # keep my notebook, give me back the results
+    assert reset_notebooks(["Exercise9.01"], everything=False, yes=False, root=clone) == 0
+    assert contents(clone) == {**COMMITTED, "Exercise9.01/Exercise9.01.ipynb": changed["Exercise9.01/Exercise9.01.ipynb"]}
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     assert reset_notebooks(["Exercise9.01"], everything=False, yes=False, root=clone) == 1
-    assert contents(clone) == changed
 
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     assert reset_notebooks(["Exercise9.01/Exercise9.01.ipynb"], everything=False, yes=False, root=clone) == 0

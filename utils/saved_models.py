@@ -118,7 +118,7 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
     problem = model_file_problem(path, saved.get("model_sha256"))
     if problem:
         raise DataError(f"{shown(path)} {problem}: {TRAIN_INSTEAD} ({took} for {saved['epochs']} epochs), "
-                        f"or restore the committed file with 'git checkout -- {shown(path.parent)}'")
+                        f"or restore the committed file with 'python -m utils reset {name}'")
 
     keras = load_keras()
     try:

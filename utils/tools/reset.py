@@ -7,7 +7,8 @@ are its saved run (``results/<notebook>.json``) and its trained model
 (``results/models/<notebook>.keras``); a task notebook's are its activity's.
 The command lists what it will replace, and asks before it replaces a
 notebook that differs from the committed one, since that holds the
-learner's work (``--yes`` skips the question). Everything is written at once.
+learner's work (``--yes`` skips the question; "no" keeps those notebooks and
+restores the rest). Everything is written at once.
 
 This module ships in the learner handout: it imports nothing of the tooling.
 """
@@ -133,9 +134,11 @@ def reset_notebooks(names: list[str], everything: bool, yes: bool, root: Path = 
         if answer is None:
             print("reset: not restored: no answer could be read; run again with --yes to replace them", file=sys.stderr)
             return 1
-        if not answer:
-            print("not restored")
-            return 1
+        if not answer:  # the learner keeps their notebooks; their results still go back
+            restores = {path: content for path, content in restores.items() if path not in changed_notebooks}
+            print(f"kept {len(changed_notebooks)} notebook(s) as they are")
+            if not restores:
+                return 1
     write_files_atomically(restores)
     print(f"restored {len(restores)} file(s)")
     return 0
