@@ -13,12 +13,14 @@ import statistics
 import sys
 import warnings
 
+from ..atomic import check_can_write
 from ..data import load_prices
 from ..epochs import FULL_EPOCHS, effective_epochs
 from ..errors import DataError
 from ..evaluation import naive_comparison
+from ..files import shown
 from ..registry import notebook_for_settings
-from ..results import save_cli_result
+from ..results import cli_result_path, save_cli_result
 from ..values import (
     MAX_EPOCHS,
     MAX_SEED,
@@ -126,15 +128,15 @@ def main(argv=None) -> int:
         if args.command == "tasks":
             return tasks.run_tasks_command(check=args.check)
         if args.command == "table":
-            report.refresh_results_table()
-            report.draw_readme_figure()
+            report.refresh_results_table_and_figure()
             return 0
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:  # e.g. a results folder the user may not write to
-        print(f"error: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # a results folder the user may not write to, a full disk: utils.atomic names the file
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (nothing was written)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -146,11 +148,15 @@ def main(argv=None) -> int:
 def command_train(args) -> int:
     # Check the data and settings before the slow import of the deep-learning stack.
     epochs = args.epochs if args.epochs is not None else effective_epochs()
-    load_prices(args.ticker, window=args.window, verify=False)
+    ticker = load_prices(args.ticker, window=args.window, verify=False).ticker
     if args.load:
         check_load_options(args)
-
     seeds = args.seeds or [args.seed]
+    if args.save:
+        # Before minutes of training: the file it will write, named as save_cli_result will name it.
+        check_can_write(cli_result_path({"ticker": ticker, "units": args.units,
+                                         "dropout": args.dropout, "epochs": epochs, "seed": seeds}))
+
     runs = [
         pipeline.run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
                        progress=args.progress, load=args.load)
@@ -158,7 +164,8 @@ def command_train(args) -> int:
     ]
     result = runs[0] if args.seeds is None else seed_spread(runs)
     if args.save:
-        save_cli_result(result)
+        saved = save_cli_result(result)
+        print(f"saved {shown(saved)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     else:
