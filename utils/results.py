@@ -23,8 +23,8 @@ RESULTS_DIR = REPO_ROOT / "results"
 MAIN_JOB_VARIABLE = "WORKSHOP_MAIN_JOB"
 # A folder of one's own for the runs a learner saves (a shared hub names one per user).
 RESULTS_DIR_VARIABLE = "WORKSHOP_RESULTS_DIR"
-# The learner's runs inside the repository when it may be written (git-ignored).
-LEARNER_FOLDER = "learner"
+# The learner's runs, beside results/ when the repository may be written (git-ignored): nothing under results/ changes.
+LEARNER_FOLDER = "my-results"
 
 
 def results_dir(epochs: int, full_epochs: int = FULL_EPOCHS, root: Path | None = None) -> Path:
@@ -42,12 +42,13 @@ def writes_committed() -> bool:
 
 
 def learner_results_root() -> Path:
-    """Where a learner's own runs go: ``WORKSHOP_RESULTS_DIR`` when set, else ``results/learner/`` (git-ignored)
-    when the repository may be written, else a folder in the user's data folder (a shared, read-only install)."""
+    """Where a learner's own runs go: ``WORKSHOP_RESULTS_DIR`` when set, else ``my-results/`` beside ``results/``
+    (git-ignored) when the repository may be written, else a folder in the user's data folder (a shared, read-only
+    install)."""
     named = os.environ.get(RESULTS_DIR_VARIABLE, "").strip()
     if named:
         return Path(named).expanduser()
-    inside = RESULTS_DIR / LEARNER_FOLDER
+    inside = RESULTS_DIR.parent / LEARNER_FOLDER
     try:
         return check_can_write(inside / "results.json").parent
     except OSError:
@@ -113,8 +114,8 @@ def load_result(name: str, epochs: int) -> dict:
     try:
         return check_notebook_result(payload, name, epochs, path)
     except DataError as exc:
-        raise DataError(f"{exc}; run {notebook} again to rewrite it, or restore it with 'git checkout -- {shown(path)}'") \
-            from None
+        restore = f", or restore the committed file with 'git checkout -- {shown(path)}'" if epochs == FULL_EPOCHS else ""
+        raise DataError(f"{exc}; run {notebook} again to rewrite it{restore}") from None
 
 
 def cli_result_path(result: dict) -> Path:
@@ -175,11 +176,13 @@ def load_result_for_comparison(name: str, epochs: int, *, ticker: str, window: i
     Comparable means the same ticker, the same window length and the same test
     days; ``test_dates`` are this notebook's (dates or ``YYYY-MM-DD`` text).
     """
-    if not result_path(name, epochs).is_file():
-        print(f"Not compared with {name}: {shown(result_path(name, epochs))} does not exist yet: run "
-              f"{name}/{name}.ipynb first with the same number of epochs ({epochs}).")
+    try:
+        saved = load_result(name, epochs)
+    except DataError as exc:
+        if result_path(name, epochs).is_file():
+            raise  # a damaged file is one DataError line, never a comparison silently left out
+        print(f"Not compared with {name}: {exc}.")
         return None
-    saved = load_result(name, epochs)  # a damaged file is one DataError line, not a silent skip
     days = [f"{day:%Y-%m-%d}" for day in pd.to_datetime(pd.Series(list(test_dates)))]
     saved_days = list(saved.get("dates", []))
     if str(saved.get("ticker")) != str(ticker).strip().upper():
