@@ -105,8 +105,11 @@ def checksum_status(path: Path) -> str:
         return "undocumented"
     if sha256_of(path) == expected:
         return "ok"
-    # The same prices saved by Windows (CRLF line endings) or Excel (a byte-order mark) read identically.
-    return "ok" if hashlib.sha256(normalised_text(path)).hexdigest() == expected else "differs"
+    # The same prices saved with other line endings (an editor, git's autocrlf) or with a byte-order mark (Excel)
+    # read identically: compare the text written with either line ending, without the mark.
+    text = normalised_text(path)
+    candidates = (text, text.replace(b"\n", b"\r\n"))
+    return "ok" if any(hashlib.sha256(candidate).hexdigest() == expected for candidate in candidates) else "differs"
 
 
 def normalised_text(path: Path) -> bytes:

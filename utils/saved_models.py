@@ -151,7 +151,9 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
 def check_saved_models() -> list[str]:
     """One line per model file in results/models/ (for ``python -m utils data check``); problems come back as text."""
     problems = []
-    present = [name for name in committed_notebooks() if model_path(name).exists()]
+    # A model file that exists, or that a full-run result records (so a missing one is a problem, not a skip).
+    present = [name for name in committed_notebooks()
+               if model_path(name).exists() or results.result_path(name, FULL_EPOCHS).is_file()]
     if present:
         print(f"trained models in {shown(models_dir())}, against the SHA-256 in their results:")
     for name in present:

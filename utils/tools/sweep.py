@@ -467,7 +467,8 @@ def run_sweep(product: list[dict], out: Path, scheduler: str | None = None, work
     The file is locked from the first read to the last row, so two sweeps on one file never lose each other's rows.
     """
     out = check_out(out)
-    with locked(out):
+    read_sweep_file(out)  # a damaged file is refused before even a lock file is made beside it
+    with locked(out):  # read again under the lock: another sweep may have appended since
         return _run_sweep(product, out, scheduler, workers, stream or sys.stderr)
 
 
