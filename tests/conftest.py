@@ -93,14 +93,6 @@ def run_record(ticker="GOOG", units=50, dropout=0.0, rmse=18.0, *, days=21, **ch
             "free_running": [100.0] * len(dates), **changes}
 
 
-def notebook_record(name: str, epochs: int = 100, **changes) -> dict:
-    """A valid saved result of notebook ``name`` with its own settings (as save_result writes it)."""
-    from utils.registry import NOTEBOOKS
-
-    ticker, units, dropout = NOTEBOOKS[name]
-    return {"notebook": name, **run_record(ticker, units, dropout, epochs=epochs, **changes)}
-
-
 def seed_spread_record(ticker="GOOG", units=50, dropout=0.0, rmses=(18.0, 19.0, 20.0), epochs=100) -> dict:
     """A valid seed spread as ``train --seeds ... --save`` writes it, one run per RMSE (seeds 1, 2, ...)."""
     from utils.tools.cli import seed_spread

@@ -26,12 +26,16 @@ def test_train_json_report_and_save(shipped_data, capsys, tmp_path, monkeypatch)
     import utils.results as results
 
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE, raising=False)
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
     assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "1", "--json", "--save"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    # --save: the same report, under results/cli/ by its settings, where the results table finds it.
-    saved = tmp_path / "results" / "cli" / "GOOG_4u_d0_1ep_seed1.json"
-    assert json.loads(saved.read_text()) == report
-    assert results.load_cli_results() == [report]
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    # --save: the same report, by its settings; a quick run's in the learner's folder, which git ignores.
+    saved = tmp_path / "my-results" / "epochs-1" / "cli" / "GOOG_4u_d0_1ep_seed1.json"
+    assert json.loads(saved.read_text()) == report and f"saved {saved}" in captured.err
+    assert results.check_cli_result(report, saved) == report  # what it saves passes the schema it is read with
+    assert results.load_cli_results() == [] and not (tmp_path / "results").exists()
     required = {"ticker", "units", "dropout", "epochs", "seed", "fit_seconds", "rmse", "naive_rmse", "predictions",
                 "mae", "mape", "naive_mae", "naive_mape", "free_running_rmse"}
     assert required <= set(report)

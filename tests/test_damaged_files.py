@@ -21,7 +21,6 @@ import utils.files as files
 import utils.results as results
 import utils.tools.report as report
 from utils.files import REPO_ROOT
-from utils.tools import sweep
 from utils.tools.cli import main
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_record, seed_spread_record
 
 import utils.atomic as atomic
 import utils.files as files
@@ -18,8 +19,6 @@ import utils.tools.report as report
 from utils.errors import DataError
 from utils.registry import NOTEBOOKS
 from utils.tools.cli import main
-
-from conftest import run_record, seed_spread_record
 
 
 def fake_result(ticker, units, dropout, rmse, days=21):

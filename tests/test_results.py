@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import run_record
 
 import utils.atomic as atomic
 import utils.files as files
 import utils.results as results
 import utils.saved_models as saved_models
-from conftest import notebook_record, run_record
 from utils.errors import DataError
 
 
@@ -60,7 +60,8 @@ def test_missing_result_says_which_notebook_to_run(results_dir):
 def test_unreadable_result_says_which_notebook_to_rerun(results_dir, content):
     results_dir.mkdir()
     (results_dir / "Activity9.01.json").write_text(content, encoding="latin-1")
-    with pytest.raises(DataError, match=r"Activity9.01.json(: holds list| cannot be read) .* run Activity9.01/Activity9.01.ipynb again"):
+    said = r"Activity9.01.json(: holds list| cannot be read) .* run Activity9.01/Activity9.01.ipynb again"
+    with pytest.raises(DataError, match=said):
         results.load_result("Activity9.01", 100)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_record
 from packaging.version import Version
 
 import utils.registry as registry
@@ -27,8 +28,6 @@ from utils.files import sha256_of
 from utils.tools.cli import main
 from utils.tools.model import build_stacked_lstm
 from utils.training import predict_prices
-
-from conftest import run_record
 
 keras = load_keras()
 
