@@ -153,7 +153,8 @@ def training_that_fails_for_one_seed(settings: dict) -> dict:
     calls.append(settings["seed"])
     if settings["seed"] == FAILING_SEED:
         raise RuntimeError("this training always fails")
-    return {**settings, **{name: 1.0 for name in sweep.METRIC_COLUMNS}}
+    return {**settings, **{name: 1.0 for name in sweep.METRIC_COLUMNS}, "first_train_date": "2014-01-02",
+            "first_test_date": "2019-01-02", "last_test_date": "2019-01-31", "test_days": 21}
 
 
 def test_a_task_failing_twice_is_reported_by_its_settings_and_the_rest_is_kept(tmp_path, shipped_data, monkeypatch,
