@@ -138,7 +138,7 @@ def seed_spread_table(names: list[str], epochs: int = FULL_EPOCHS) -> pd.DataFra
                   f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
             continue
         runs = spread["seeds"]
-        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
+        rows[f"{name}: {model_label({'units': units, 'dropout': dropout}, epochs)}"] = {
             "seeds": ", ".join(str(run["seed"]) for run in runs),
             "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
             "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
