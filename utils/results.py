@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .atomic import write_json_atomically
@@ -119,6 +120,17 @@ def seed_spreads() -> dict[tuple, dict]:
     for run in sorted((run for run in load_cli_results() if "seeds" in run), key=lambda run: len(run["seeds"])):
         spreads[(run["ticker"], run["units"], float(run["dropout"]), run["epochs"])] = run
     return spreads
+
+
+def seed_rmses(name: str, epochs: int = FULL_EPOCHS) -> np.ndarray:
+    """The one-step January RMSE of each seed the command line trained notebook ``name``'s model with."""
+    ticker, units, dropout = NOTEBOOKS[name]
+    spread = seed_spreads().get((ticker, units, dropout, epochs))
+    if spread is None:
+        option = f" --dropout {dropout:g}" if dropout else ""
+        raise DataError(f"{name}: no multi-seed run saved at {epochs} epochs; make one with python -m utils train "
+                        f"--ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
+    return np.array([run["rmse"] for run in spread["seeds"]], dtype=float)
 
 
 def seed_spread_table(names: list[str], epochs: int = FULL_EPOCHS) -> pd.DataFrame:
