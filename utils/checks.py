@@ -87,23 +87,24 @@ def check_january_inputs(**given) -> None:
     _run_step("january", given, inspect.currentframe().f_back)
 
 
-# Optional values: used when the notebook has them, for more precise hints.
-OPTIONAL = ("prices",)
+# Optional values: used when the notebook has them and the check reads them, for more precise hints.
+OPTIONAL = ("prices", "test_scaled")
 
 
 def _run(check, given: dict, needed: tuple[str, ...], caller) -> None:
-    unknown = set(given) - set(needed) - set(OPTIONAL)
+    optional = tuple(name for name in OPTIONAL if name in inspect.signature(check).parameters)
+    unknown = set(given) - set(needed) - set(optional)
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     namespace = _notebook_namespace(caller)
     values = {}
     try:
-        for name in needed + OPTIONAL:
+        for name in needed + optional:
             if name in given:
                 values[name] = given[name]
             elif name in namespace:
                 values[name] = namespace[name]
-            elif name not in OPTIONAL:
+            elif name not in optional:
                 raise _NotDefinedError(f"{MISSING} {name} is not defined yet: complete and run {MADE_IN[name]}, "
                                        "then run this check again.")
         message = f"{CORRECT} {check(**values)}"
@@ -369,7 +370,7 @@ def _is_mean_squared_error(loss, keras) -> bool:
     return isinstance(loss, keras.losses.MeanSquaredError) or loss is keras.losses.mean_squared_error
 
 
-def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=None) -> str:
+def _january(WINDOW, scaler, train_scaled, inputs, X_test, test_scaled=None, prices=None) -> str:
     window = _whole("WINDOW", WINDOW)
     history = _series("train_scaled", train_scaled)
     _fitted_scaler(scaler)
@@ -378,10 +379,14 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
                             "cell again to get back the scaler fitted on the training days, then change this cell to "
                             "use it without fitting it again (transform, not fit_transform) and run it.")
     opens = _test_opens(prices)
-    days = None if opens is None else len(opens)
-    scaled = _series("test_scaled", test_scaled, days)
+    if test_scaled is None and opens is None:
+        raise _NotDefinedError(f"{MISSING} test_scaled is not defined yet: complete and run {MADE_IN['test_scaled']}, "
+                               "then run this check again.")
+    expected = None if opens is None else scaler.transform(opens.reshape(-1, 1))[:, 0]
+    # The chapter scales the joined days at once; a notebook may scale January on its own first (test_scaled).
+    scaled = expected if test_scaled is None else _series("test_scaled", test_scaled, None if opens is None else len(opens))
     days = len(scaled)
-    if opens is not None and not _same(scaled, scaler.transform(opens.reshape(-1, 1))[:, 0]):
+    if test_scaled is not None and opens is not None and not _same(scaled, expected):
         if _unscaled(scaled):
             raise _MistakeError("test_scaled holds January prices in dollars; scale them with scaler first.")
         raise _MistakeError("test_scaled is not the January opens scaled by scaler; use the scaler fitted on the training "
@@ -391,13 +396,13 @@ def _january(WINDOW, scaler, train_scaled, test_scaled, inputs, X_test, prices=N
     joined = _series("inputs", inputs, window + days,
                      f": {window + days} = the last {window} training days (WINDOW) + the {days} test days")
     if _unscaled(joined):
-        raise _MistakeError("inputs holds prices in dollars; join the scaled values, train_scaled and test_scaled.")
+        raise _MistakeError("inputs holds prices in dollars; scale the joined days with scaler (transform).")
     if not _same(joined[:window], history[-window:]):
         raise _MistakeError(f"inputs does not start with the last {window} days of train_scaled: the window for the first "
                             f"test day is the {window} training days right before it.")
     if not _same(joined[window:], scaled):
-        raise _MistakeError(f"after its first {window} values, inputs should continue with test_scaled, the January days "
-                            "in order.")
+        raise _MistakeError(f"after its first {window} values, inputs should continue with the {days} January opens in "
+                            "order, scaled by scaler, the one fitted on the training days (transform, not fit_transform).")
     X = _windows_array("X_test", X_test, days, window, f"each of the {days} test days")
     windows = np.lib.stride_tricks.sliding_window_view(joined, window)
     if _same(X, windows[1:]):
@@ -570,7 +575,7 @@ STEPS = {
     "scaling": (_scaling, ("scaler", "training_data", "train_scaled")),
     "windows": (_windows, ("WINDOW", "train_scaled", "X_train", "y_train")),
     "model": (_model, ("WINDOW", "UNITS", "DROPOUT", "model")),
-    "january": (_january, ("WINDOW", "scaler", "train_scaled", "test_scaled", "inputs", "X_test")),
+    "january": (_january, ("WINDOW", "scaler", "train_scaled", "inputs", "X_test")),
     "predictions": (_predictions, ("model", "X_test", "scaler", "predicted")),
     "comparison": (_comparison, ("predicted", "without_dropout", "rmse_with_dropout", "rmse_without_dropout")),
     "width": (_width, ("UNITS", "model", "weights_per_layer")),
