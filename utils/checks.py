@@ -19,10 +19,12 @@ compares them in the solution notebooks).
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 
 import numpy as np
 
 from .backend import load_keras
+from .solutions import step_solution
 from .values import decimal_number, whole_number
 
 CORRECT, WRONG, MISSING = "Correct:", "Not quite:", "Not yet:"
@@ -225,13 +227,13 @@ def _scaling(scaler, training_data, train_scaled, prices=None) -> str:
 def _windows_array(name, value, count: int, window: int, which: str) -> np.ndarray:
     """``value`` as ``count`` windows of ``window`` days of one feature, returned without the feature axis."""
     X = _numbers(name, value, f"({count}, {window}, 1)")
-    if X.ndim == 3 and X.shape[2] == 1 and X.shape[1] != window:
-        raise _MistakeError(f"{name} holds windows of {X.shape[1]} days, but WINDOW = {window}: cut windows of WINDOW "
-                            f"days, which gives {count} of them, shape ({count}, {window}, 1).")
     if X.shape != (count, window, 1) and sorted(X.shape) == sorted((count, window, 1)):
         raise _MistakeError(f"{name} has shape {X.shape}: the right sizes in the wrong order. An LSTM layer reads the "
                             f"axes (samples, time steps, features): ({count}, {window}, 1), one row per window, then its "
                             f"{window} days, then the single feature.")
+    if X.ndim == 3 and X.shape[2] == 1 and X.shape[1] != window:
+        raise _MistakeError(f"{name} holds windows of {X.shape[1]} days, but WINDOW = {window}: cut windows of WINDOW "
+                            f"days, which gives {count} of them, shape ({count}, {window}, 1).")
     if X.shape == (count, window):
         raise _MistakeError(f"{name} has shape {X.shape}, but an LSTM layer reads three axes (samples, time steps, "
                             f"features): expected ({count}, {window}, 1), with the single feature as the last axis.")
@@ -605,8 +607,6 @@ class Step:
 
     def solution(self) -> None:
         """This step's solution code, read from the solved notebook now (or a line saying it is not shipped)."""
-        from .solutions import step_solution
-
         print(step_solution(self.notebook, self.name))
 
     def __repr__(self) -> str:
@@ -615,6 +615,4 @@ class Step:
 
 def task_steps(notebook: str, *names: str):
     """The named steps of a task notebook, as attributes: ``step.scaling.check()``, ``step.scaling.hint()``..."""
-    from types import SimpleNamespace
-
     return SimpleNamespace(**{name: Step(notebook, name) for name in names})

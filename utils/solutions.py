@@ -50,11 +50,11 @@ def solution_blocks(source: str, where: str) -> tuple[str, list[str]]:
     return "".join(kept), blocks
 
 
-def step_solution(notebook: str, step: str, root: Path = REPO_ROOT) -> str:
+def step_solution(notebook: str, step: str, root: Path | None = None) -> str:
     """The solution code of ``step`` in the solved notebook ``notebook``, or NOT_SHIPPED when that file is absent."""
     import nbformat
 
-    path = Path(root) / notebook / f"{notebook}.ipynb"
+    path = Path(REPO_ROOT if root is None else root) / notebook / f"{notebook}.ipynb"
     if not path.is_file():
         return NOT_SHIPPED
     cells = [cell for cell in nbformat.read(path, as_version=4).cells
