@@ -14,6 +14,11 @@ example the windows from their ``train_scaled``), so a mistake is reported
 once, at the check after the cell where it was made. The messages contain
 only the data's shapes and counts, so they are the same on every run (nbval
 compares them in the solution notebooks).
+
+A task notebook reaches them as steps, as Kaggle's learntools do: ``step =
+task_steps(NOTEBOOK, "scaling", ...)``, then ``step.scaling.check()``, a further
+``step.scaling.hint()``, and ``step.scaling.solution()``, which reads that step's
+code from the solved notebook when it is called (utils/solutions.py).
 """
 
 from __future__ import annotations
@@ -87,6 +92,26 @@ def check_model(**given) -> None:
 def check_january_inputs(**given) -> None:
     """Do ``inputs`` and ``X_test`` give one window per test day, the first made of the last WINDOW training days?"""
     _run_step("january", given, inspect.currentframe().f_back)
+
+
+def check_predictions(**given) -> None:
+    """Is ``predicted`` the model's forecast for ``X_test``, turned back into dollars with ``scaler``?"""
+    _run_step("predictions", given, inspect.currentframe().f_back)
+
+
+def check_comparison(**given) -> None:
+    """Are ``rmse_with_dropout`` and ``rmse_without_dropout`` the one-step RMSEs of this run and of ``without_dropout``?"""
+    _run_step("comparison", given, inspect.currentframe().f_back)
+
+
+def check_width(**given) -> None:
+    """Is ``weights_per_layer`` the number of weights of each LSTM layer of ``model``, from the formula?"""
+    _run_step("width", given, inspect.currentframe().f_back)
+
+
+def check_seed_judgement(**given) -> None:
+    """Are ``difference``, ``spread`` and ``tied`` the gap between the means, the larger sample sd, and their comparison?"""
+    _run_step("seed_judgement", given, inspect.currentframe().f_back)
 
 
 # Optional values: used when the notebook has them and the check reads them, for more precise hints.
@@ -418,26 +443,6 @@ def _january(WINDOW, scaler, train_scaled, inputs, X_test, test_scaled=None, pri
                             f"inputs[i + {window - 1}]).")
     return (f"{days} test windows; the first is the last {window} training days, and each next one slides one "
             "day into January.")
-
-
-def check_predictions(**given) -> None:
-    """Is ``predicted`` the model's forecast for ``X_test``, turned back into dollars with ``scaler``?"""
-    _run_step("predictions", given, inspect.currentframe().f_back)
-
-
-def check_comparison(**given) -> None:
-    """Are ``rmse_with_dropout`` and ``rmse_without_dropout`` the one-step RMSEs of this run and of ``without_dropout``?"""
-    _run_step("comparison", given, inspect.currentframe().f_back)
-
-
-def check_width(**given) -> None:
-    """Is ``weights_per_layer`` the number of weights of each LSTM layer of ``model``, from the formula?"""
-    _run_step("width", given, inspect.currentframe().f_back)
-
-
-def check_seed_judgement(**given) -> None:
-    """Are ``difference``, ``spread`` and ``tied`` the gap between the means, the larger sample sd, and their comparison?"""
-    _run_step("seed_judgement", given, inspect.currentframe().f_back)
 
 
 def _predictions(model, X_test, scaler, predicted, prices=None) -> str:
