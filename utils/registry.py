@@ -73,4 +73,4 @@ def model_label(result: dict, epochs: int | None = None) -> str:
     Tables that put a quick run beside full runs label every row with its epochs, so neither passes for the other.
     """
     label = f"{result['units']} units" + (f", dropout {result['dropout']:g}" if result["dropout"] else "")
-    return label if epochs is None else f"{label}, {epochs} epochs"
+    return label if epochs is None else f"{label}, {epochs} epoch{'s' * (epochs != 1)}"
