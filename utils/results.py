@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .atomic import check_can_write, write_json_atomically
@@ -206,6 +207,17 @@ def seed_spreads() -> dict[tuple, dict]:
     return spreads
 
 
+def seed_rmses(name: str, epochs: int = FULL_EPOCHS) -> np.ndarray:
+    """The one-step January RMSE of each seed the command line trained notebook ``name``'s model with."""
+    ticker, units, dropout = NOTEBOOKS[name]
+    spread = seed_spreads().get((ticker, units, dropout, epochs))
+    if spread is None:
+        option = f" --dropout {dropout:g}" if dropout else ""
+        raise DataError(f"{name}: no multi-seed run saved at {epochs} epochs; make one with python -m utils train "
+                        f"--ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
+    return np.array([run["rmse"] for run in spread["seeds"]], dtype=float)
+
+
 def seed_spread_table(names: list[str], epochs: int = FULL_EPOCHS) -> pd.DataFrame:
     """January RMSE of each named notebook's model over the seeds the command line trained it with.
 
@@ -223,7 +235,7 @@ def seed_spread_table(names: list[str], epochs: int = FULL_EPOCHS) -> pd.DataFra
                   f"python -m utils train --ticker {ticker} --units {units}{option} --seeds 1,2,3 --save")
             continue
         runs = spread["seeds"]
-        rows[f"{name}: {model_label({'units': units, 'dropout': dropout})}"] = {
+        rows[f"{name}: {model_label({'units': units, 'dropout': dropout}, epochs)}"] = {
             "seeds": ", ".join(str(run["seed"]) for run in runs),
             "one-step RMSE ($), mean ± sd": f"{spread['rmse_mean']:.2f} ± {spread['rmse_std']:.2f}",
             "one-step RMSE ($), each seed": ", ".join(f"{run['rmse']:.2f}" for run in runs),
