@@ -190,7 +190,7 @@ def test_task_notebook_has_blanks_and_check_cells_and_no_outputs(name):
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
 
 
-def cells_up_to(notebook, check, name, label):
+def cells_up_to(notebook, check, name, label, root=REPO_ROOT):
     """The notebook's cells up to the ``check`` cell, except training, after a cell that starts it afresh.
 
     No check reads the trained weights, and compiling even one epoch's training costs more than everything else.
@@ -198,7 +198,7 @@ def cells_up_to(notebook, check, name, label):
     stay imported, which saves the kernel's start-up once per notebook.
     """
     end = notebook.cells.index(check)
-    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(REPO_ROOT / name)!r})", metadata={"label": label})
+    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(root / name)!r})", metadata={"label": label})
     return [fresh] + [cell for cell in notebook.cells[:end + 1] if "model.fit(" not in cell.source]
 
 
