@@ -226,7 +226,7 @@ def dry_run(cell):
     return cell
 
 
-def cells_up_to(notebook, check, name, label):
+def cells_up_to(notebook, check, name, label, root=REPO_ROOT):
     """The notebook's cells up to the ``check`` cell, without training or saving, after a cell that starts it afresh.
 
     Compiling even one epoch's training costs more than everything else. ``%reset`` empties the namespace, so one
@@ -234,7 +234,7 @@ def cells_up_to(notebook, check, name, label):
     once per notebook.
     """
     end = notebook.cells.index(check)
-    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(REPO_ROOT / name)!r})", metadata={"label": label})
+    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(root / name)!r})", metadata={"label": label})
     return [fresh] + [dry_run(cell) for cell in notebook.cells[:end + 1]]
 
 

@@ -1,4 +1,4 @@
-"""Command line for the workshop: python -m utils train | data check | notebooks | table.
+"""Command line for the workshop: python -m utils train | data check | notebooks | table | check-wheels.
 
 Every expected mistake (missing file, bad value, bad parameter) ends as one
 line on stderr and a non-zero exit, never a traceback.
@@ -35,7 +35,7 @@ from ..values import (
     check_whole,
     check_window,
 )
-from . import download, main_job, pipeline, report, sweep, tasks
+from . import download, main_job, pipeline, report, sweep, tasks, wheels
 
 EXIT_BAD_INPUT = 2
 
@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = commands.add_parser("tasks", help="generate each activity's task notebook from its solution")
     tasks.add_argument("--check", action="store_true", help="write nothing; list task notebooks that are out of date "
                                                             "(exit 1 if any)")
+
+    wheels.add_arguments(commands.add_parser("check-wheels", help="check that every pin of requirements.txt has a wheel "
+                                                                 "for each learner's system and Python (needs PyPI)"))
     return parser
 
 
@@ -125,6 +128,8 @@ def main(argv=None) -> int:
             return report.check_data_folder()
         if args.command == "notebooks":
             return main_job.run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+        if args.command == "check-wheels":
+            return wheels.command_check_wheels(args)
         if args.command == "tasks":
             return tasks.run_tasks_command(check=args.check)
         if args.command == "table":

@@ -272,7 +272,11 @@ def cpu_pinning_plugin(cpus: list[int]):
             if not hasattr(os, "sched_setaffinity") or whole_number(str(worker.name)) is None:
                 return
             cpu = {cpus[int(worker.name) % len(cpus)]}
-            for thread in os.listdir("/proc/self/task"):
+            try:
+                threads = os.listdir("/proc/self/task")  # Linux's list of the process's threads
+            except OSError:
+                return  # a system with affinity but without /proc: the worker runs unpinned, only slower
+            for thread in threads:
                 os.sched_setaffinity(int(thread), cpu)
 
     return PinToOneCPU()
