@@ -2,6 +2,9 @@
 #   make notebooks   install, then re-execute all five notebooks with full training (the main job)
 #   make test        install, then lint and run the unit tests and nbval on the notebooks (quick training)
 #   make test-oldest the unit tests and every notebook (2 epochs) on the lowest library versions pyproject.toml declares
+#   make check-wheels every pin of requirements.txt has a wheel for each system and Python the README names (asks PyPI)
+# Learners need none of them: the README's set-up is three plain commands per system, and docs/instructors.md
+# gives each target's plain command.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +18,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest lint notebooks table benchmark kernel-memory
+.PHONY: install test test-oldest lint notebooks table benchmark check-wheels kernel-memory
 
 install: $(VENV)/.installed
 
@@ -52,6 +55,10 @@ table: install
 # Not echoed, so that the benchmark's host line (CPU, caches, threads) is the first line printed.
 benchmark: install
 	@$(BIN)/python benchmarks/train_speed.py --epochs 8 --units 50 100 --repeats 3
+
+# Resolves the pins for Windows, macOS and Linux with pip, installing nothing; needs PyPI (docs/instructors.md).
+check-wheels: install
+	$(BIN)/python -m utils check-wheels
 
 # Peak memory of one notebook kernel (papermill under /usr/bin/time -v): training 100 units 3 epochs, and TRAIN = False.
 kernel-memory: install

@@ -76,3 +76,26 @@ def shipped_data() -> Path:
     if not (folder / "GOOG_train.csv").is_file():
         pytest.fail(f"the workshop's data files are not in {folder}: they are committed in data/; is WORKSHOP_DATA_DIR wrong?")
     return folder
+
+
+# The 21 trading days of January 2019 (New Year's Day and Martin Luther King Day closed), the shipped test files' days.
+JANUARY_2019 = [f"{day:%Y-%m-%d}" for day in pd.bdate_range("2019-01-02", "2019-01-31") if f"{day:%m-%d}" != "01-21"]
+
+
+def run_record(ticker="GOOG", units=50, dropout=0.0, rmse=18.0, *, days=21, **changes) -> dict:
+    """One complete, valid run as the command line saves it (utils.schema.RUN), ``changes`` applied last."""
+    dates = JANUARY_2019[:days] if days <= 21 else [f"2019-02-{day:02d}" for day in range(1, days + 1)]
+    return {"ticker": ticker, "units": units, "dropout": dropout, "epochs": 100, "seed": 1, "window": 60,
+            "keras_backend": "jax", "fit_seconds": 12.0, "loaded": False, "final_loss": 0.001, "rmse": rmse, "mae": 1.0,
+            "mape": 0.5, "naive_rmse": 10.0, "naive_mae": 1.0, "naive_mape": 0.5, "rmse_ratio": rmse / 10.0,
+            "direction_accuracy": 0.5, "free_running_rmse": 30.0, "dates": dates,
+            "predictions": [100.0 + rmse + day for day in range(len(dates))],
+            "free_running": [100.0] * len(dates), **changes}
+
+
+def seed_spread_record(ticker="GOOG", units=50, dropout=0.0, rmses=(18.0, 19.0, 20.0), epochs=100) -> dict:
+    """A valid seed spread as ``train --seeds ... --save`` writes it, one run per RMSE (seeds 1, 2, ...)."""
+    from utils.tools.cli import seed_spread
+
+    return seed_spread([run_record(ticker, units, dropout, rmse, seed=seed, epochs=epochs)
+                        for seed, rmse in enumerate(rmses, start=1)])

@@ -381,6 +381,35 @@ def test_an_explicit_malloc_setting_wins(monkeypatch, variable, value):
     assert fast_lstm.reuse_freed_memory() is False
 
 
+@pytest.mark.parametrize("system, libc_version", [("Windows", ("", "")), ("Darwin", ("", "")), ("Linux", ("musl", "1.2"))])
+def test_other_systems_and_c_libraries_keep_their_allocator(monkeypatch, system, libc_version):
+    monkeypatch.setattr(fast_lstm.platform, "system", lambda: system)
+    monkeypatch.setattr(fast_lstm.platform, "libc_ver", lambda: libc_version)
+    monkeypatch.setattr(fast_lstm.ctypes, "CDLL", lambda name: pytest.fail("no C library is opened off glibc"))
+    assert fast_lstm.reuse_freed_memory() is False
+
+
+class LibcWithoutMallopt:
+    def __init__(self, name):
+        pass
+
+
+def unopenable(name):
+    raise OSError(f"{name}: cannot open shared object file")
+
+
+@pytest.mark.parametrize("library", [LibcWithoutMallopt, unopenable])
+def test_a_c_library_without_mallopt_is_left_alone(monkeypatch, library):
+    for variable in fast_lstm.MALLOC_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    monkeypatch.setattr(fast_lstm.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(fast_lstm.platform, "libc_ver", lambda: ("glibc", "2.35"))
+    monkeypatch.setattr(fast_lstm.ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(fast_lstm.ctypes, "CDLL", library)
+    assert fast_lstm.reuse_freed_memory() is False
+
+
 def test_loading_keras_for_the_fast_loop_sets_the_allocator(monkeypatch):
     calls = []
     monkeypatch.setattr(fast_lstm, "reuse_freed_memory", lambda: calls.append("set") or True)

@@ -172,7 +172,7 @@ def test_model_passes_on_the_solution(capsys, dropout):
 
 
 @pytest.mark.parametrize(("mistake", "hint"), [
-    ({"last_returns_sequences": True}, "the last LSTM layer returns sequences"),
+    ({"last_returns_sequences": True}, "the last LSTM layer has return_sequences=True"),
     ({"layers": 3}, "model has 3 LSTM layers; the chapter's network stacks 4."),
     ({"units": 100}, "LSTM layer 1 has 100 units; every LSTM layer should have UNITS = 50."),
     ({"compile_it": False}, "model is not compiled yet"),
@@ -187,7 +187,7 @@ def test_model_names_typical_mistakes(capsys, mistake, hint):
 def test_model_names_missing_dropout_and_wrong_loss(capsys):
     message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.2, model=chapter_model())
     assert message == ("Not quite: LSTM layer 1 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM "
-                       "layer's output goes through dropout.")
+                       "layer's output goes through dropout, after the layer.")
     model = chapter_model(compile_it=False)
     model.compile(optimizer="adam", loss="mean_absolute_error")
     assert "compiled with the loss 'mean_absolute_error'; expected the mean squared error" in printed(
@@ -212,7 +212,7 @@ def test_january_inputs_name_windows_that_do_not_start_with_the_last_training_da
         "Not quite: inputs does not start with the last 60 days of train_scaled: the window for the first test day "
         "is the 60 training days right before it.")
     test_only = solution["test_scaled"]
-    assert "inputs has shape (21,); expected (81, 1) or (81,)" in printed(
+    assert "inputs has shape (21,); expected (81, 1) or (81,), one value per day: 81 = the last 60 training days" in printed(
         capsys, check_january_inputs, **january(solution, inputs=test_only))
 
 

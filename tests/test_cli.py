@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -25,12 +26,16 @@ def test_train_json_report_and_save(shipped_data, capsys, tmp_path, monkeypatch)
     import utils.results as results
 
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE, raising=False)
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
     assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "1", "--json", "--save"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    # --save: the same report, under results/cli/ by its settings, where the results table finds it.
-    saved = tmp_path / "results" / "cli" / "GOOG_4u_d0_1ep_seed1.json"
-    assert json.loads(saved.read_text()) == report
-    assert results.load_cli_results() == [report]
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    # --save: the same report, by its settings; a quick run's in the learner's folder, which git ignores.
+    saved = tmp_path / "my-results" / "epochs-1" / "cli" / "GOOG_4u_d0_1ep_seed1.json"
+    assert json.loads(saved.read_text()) == report and f"saved {saved}" in captured.err
+    assert results.check_cli_result(report, saved) == report  # what it saves passes the schema it is read with
+    assert results.load_cli_results() == [] and not (tmp_path / "results").exists()
     required = {"ticker", "units", "dropout", "epochs", "seed", "fit_seconds", "rmse", "naive_rmse", "predictions",
                 "mae", "mape", "naive_mae", "naive_mape", "free_running_rmse"}
     assert required <= set(report)
@@ -61,8 +66,44 @@ def test_a_file_the_system_refuses_is_one_line(monkeypatch, capsys):
         raise PermissionError(13, "Permission denied", "results/cli/GOOG_4u_d0_1ep_seed1.json")
 
     monkeypatch.setattr(cli, "command_train", refused)
-    assert main(["train", "--ticker", "GOOG", "--units", "4", "--save"]) == 1
-    assert capsys.readouterr().err == "error: results/cli/GOOG_4u_d0_1ep_seed1.json: Permission denied\n"
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--save"]) == 2
+    assert capsys.readouterr().err == "error: results/cli/GOOG_4u_d0_1ep_seed1.json: Permission denied (nothing was written)\n"
+
+
+@pytest.mark.parametrize("error", [errno.EACCES, errno.ENOSPC])
+def test_train_save_checks_it_can_write_before_it_trains(shipped_data, capsys, tmp_path, monkeypatch, error):
+    import utils.atomic as atomic
+    import utils.results as results
+    import utils.tools.cli as cli
+
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(cli.pipeline, "run_experiment", lambda *args, **kwargs: pytest.fail("trained before checking"))
+
+    def refused(*args, **kwargs):  # tests run as root, whom permissions do not stop: the refusal is injected
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(atomic.tempfile, "NamedTemporaryFile", refused)
+    assert main(["train", "--ticker", "GOOG", "--units", "4", "--epochs", "100", "--seeds", "1,2", "--save"]) == 2
+    target = tmp_path / "results" / "cli" / "GOOG_4u_d0_100ep_seeds1-2.json"
+    assert capsys.readouterr().err == f"error: {target}: {os.strerror(error)} (nothing was written)\n"
+
+
+def test_quick_seed_spreads_go_where_git_does_not_look(tmp_path, monkeypatch):
+    import utils.results as results
+
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE, raising=False)
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
+    quick = results.cli_result_path({"ticker": "GOOG", "units": 50, "dropout": 0.0, "epochs": 1, "seed": [1, 2, 3]})
+    full = results.cli_result_path({"ticker": "GOOG", "units": 50, "dropout": 0.0, "epochs": 100, "seed": [1, 2, 3]})
+    assert full == tmp_path / "results" / "cli" / "GOOG_50u_d0_100ep_seeds1-2-3.json"
+    assert not quick.is_relative_to(tmp_path / "results")
+    if (REPO_ROOT / ".git").exists():
+        relative = [str(path.relative_to(tmp_path)) for path in (quick, full)]
+        relative += ["results/cli/GOOG_50u_d0_1ep_seeds1-2-3.json", "results/epochs-1/cli/GOOG_50u_d0_1ep_seed1.json"]
+        ignored = subprocess.run(["git", "check-ignore", "--no-index", *relative], cwd=REPO_ROOT, capture_output=True,
+                                 text=True).stdout.split()
+        assert ignored == [relative[0], relative[2], relative[3]], "only full-run seed spreads are committed"
 
 
 def test_the_one_line_warning_display_ends_with_the_command(shipped_data, capsys):

@@ -86,3 +86,40 @@ def test_a_broken_link_and_a_missing_anchor_are_caught(tmp_path):
     assert links(page) == ["missing.md", "other.md#quick-runs", "other.md#slow-runs", "gone.png"]
     assert [target for target in links(page) if broken(page, target)] == ["missing.md", "other.md#slow-runs",
                                                                           "gone.png"]
+
+
+def section(page: Path, heading: str) -> str:
+    """The text of a page from ``heading`` (a whole line) to the next heading of the same level."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"\n{heading}\n")
+    level = heading.split()[0]
+    end = text.find(f"\n{level} ", start + len(heading) + 2)
+    return text[start:end if end != -1 else len(text)]
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    return [token.content for token in PARSER.parse(text) if token.type == "fence" and token.info.strip() == language]
+
+
+def test_the_readme_sets_up_each_system_with_plain_commands():
+    from utils.tools.wheels import PYTHONS, SYSTEMS
+
+    setup = section(REPO_ROOT / "README.md", "## Run it")
+    [windows] = code_blocks(setup, "powershell")
+    assert "make" not in windows.split() and ".venv/bin/" not in windows and "/" not in windows
+    assert [line.split()[0] for line in windows.splitlines()] == ["py", r".venv\Scripts\python", r".venv\Scripts\jupyter"]
+    [posix] = code_blocks(setup, "bash")
+    assert not any(line.startswith("make") for line in posix.splitlines())
+    assert all(block.rstrip().endswith("Exercise9.01.ipynb") for block in (windows, posix))
+    # The systems and Python versions are the ones check-wheels checks, no more and no fewer.
+    assert [line[2:] for line in setup.splitlines() if line.startswith("- ")] == [system.name for system in SYSTEMS]
+    assert f"Python {', '.join(PYTHONS[:-1])} or {PYTHONS[-1]}" in setup
+
+
+def test_every_make_target_has_its_plain_command_in_the_instructors_page():
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    [phony] = [line for line in makefile.splitlines() if line.startswith(".PHONY:")]
+    table = section(REPO_ROOT / "docs" / "instructors.md", "## Make targets and their plain commands")
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in table.splitlines() if line.startswith("| `make ")}
+    assert set(rows) == {f"`make {target}`" for target in phony.split()[1:]}
+    assert all("make " not in command.replace("`make lint`", "") for command in rows.values())

@@ -9,6 +9,7 @@ import pytest
 
 from utils.evaluation import (
     compare_with_naive,
+    describe_lag,
     forecast_metrics,
     forecast_summary,
     free_running_forecast,
@@ -64,6 +65,19 @@ class RecordingModel:
     def predict_on_batch(self, inputs):
         self.seen.append(np.array(inputs).ravel().copy())
         return np.array([[inputs.mean() + 0.1]])
+
+
+@pytest.mark.parametrize(("today", "yesterday", "reading"), [
+    (0.9, 0.95, "follows yesterday's open more closely than today's"),
+    (0.95, 0.9, "follows today's open more closely than yesterday's"),
+    (-0.3, 0.4, "follows yesterday's open more closely"),
+    # Both negative (a 1-epoch run's figures): the forecast follows neither day, whichever is less negative.
+    (-0.609, -0.638, "follows neither day's open: both correlations are negative"),
+    (-0.638, -0.609, "follows neither day's open: both correlations are negative"),
+])
+def test_describe_lag_reads_the_correlations_by_their_sign(today, yesterday, reading):
+    text = describe_lag({"corr_today": today, "corr_yesterday": yesterday, "direction_accuracy": 0.5})
+    assert text.splitlines()[-1].startswith(f"Reading: it {reading}")
 
 
 def test_free_running_forecast_feeds_back_its_own_predictions():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nbformat
 import pytest
 
@@ -25,8 +27,8 @@ def fake_project(tmp_path, monkeypatch):
     monkeypatch.setattr(main_job, "notebook_path", lambda name: tmp_path / name / f"{name}.ipynb")
     monkeypatch.delenv("WORKSHOP_EPOCHS", raising=False)  # make test sets it; each test says what it runs
     refreshed = []
-    monkeypatch.setattr(main_job, "refresh_results_table", lambda: refreshed.append("table"))
-    monkeypatch.setattr(main_job, "draw_readme_figure", lambda: refreshed.append("figure"))
+    monkeypatch.setattr(main_job, "refresh_results_table_and_figure", lambda: refreshed.append("table and figure"))
+    monkeypatch.setattr(main_job, "SCRATCH_ROOT", tmp_path / "scratch")
 
     def make(name, *sources, ticker="GOOG"):
         notebook = nbformat.v4.new_notebook()
@@ -149,6 +151,32 @@ def test_pinning_to_cpus_this_machine_lacks_is_a_clear_error():
     assert os.sched_getaffinity(0) == before
 
 
+def test_cpus_this_process_may_not_use_are_refused_before_anything_runs(fake_project):
+    import os
+
+    allowed = sorted(os.sched_getaffinity(0))
+    with pytest.raises(DataError, match=rf"--cpus='{allowed[0]},99999': CPU 99999 is not one this process may use"):
+        main_job.run_notebooks([], cpus={allowed[0], 99999})
+    assert sorted(os.sched_getaffinity(0)) == allowed
+
+
+def test_the_scratch_folders_of_a_killed_job_are_removed_by_the_next(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process number no running process has (as after kill -9)
+    monkeypatch.setattr(main_job, "SCRATCH_ROOT", tmp_path / "scratch")
+    leftover = tmp_path / "scratch" / str(gone.pid)
+    (leftover / "Exercise9.01.ipynb").parent.mkdir(parents=True)
+    (leftover / "Exercise9.01.ipynb").write_text("half a notebook")
+    running = tmp_path / "scratch" / str(os.getppid())  # a live process's folder is left alone
+    running.mkdir()
+    with main_job.scratch_folder() as scratch:
+        assert scratch.is_dir() and not leftover.exists() and running.is_dir()
+    assert not scratch.exists()
+
+
 def executed_by_fake_papermill(calls, fail_with=None):
     """Stands for papermill.execute_notebook: each cell's output is two stream pieces, as a progress bar sends."""
 
@@ -177,17 +205,20 @@ def test_a_full_run_updates_the_notebooks_in_place_then_the_table(fake_project, 
     for path in (first, second):
         cell = nbformat.read(path, as_version=4).cells[0]
         assert cell.execution_count == 1 and [output.text for output in cell.outputs] == ["ran it\n"]  # one stream
-    assert fake_project.refreshed == ["table", "figure"]
+    assert fake_project.refreshed == ["table and figure"]
 
 
 def test_a_quick_run_leaves_the_committed_notebooks_and_table_alone(fake_project, monkeypatch, capsys):
-    path = fake_project("Quick", "print('quick')")
+    path = fake_project("Quick", "import os\nprint('quick, main job:', os.environ.get('WORKSHOP_MAIN_JOB'))")
     before = path.read_bytes()
     monkeypatch.setenv("WORKSHOP_EPOCHS", "2")
+    monkeypatch.delenv("WORKSHOP_MAIN_JOB", raising=False)
     assert main_job.run_notebooks(["Quick"]) == 0  # a real kernel runs the tiny notebook
     assert path.read_bytes() == before
     executed = nbformat.read(path.parents[1] / "results" / "epochs-2" / "Quick.ipynb", as_version=4)
-    assert [output.text for output in executed.cells[0].outputs] == ["quick\n"]
+    # The main job's kernels, and theirs alone, save as the main job (utils.results.writes_committed).
+    assert [output.text for output in executed.cells[0].outputs] == ["quick, main job: 1\n"]
+    assert "WORKSHOP_MAIN_JOB" not in os.environ
     assert fake_project.refreshed == []
     assert "quick run (2 epochs): the executed notebooks are in results/epochs-2/" in capsys.readouterr().err
 

@@ -75,12 +75,14 @@ def test_the_notebook_builds_compiles_and_fits_the_model_itself(name):
 
 @pytest.mark.parametrize("name", [name for name in NOTEBOOKS if name.startswith("Activity")])
 def test_activity_solutions_mark_the_lesson_and_check_each_step(name):
-    sources = ["".join(cell["source"]) for cell in code_cells(load(name))]
-    for made, check in (("train_scaled =", "check_scaling()"), ("X_train, y_train =", "check_windows()"),
-                        ("keras.Sequential(", "check_model()"), ("X_test, _ =", "check_january_inputs()")):
-        position = next(index for index, source in enumerate(sources) if made in source)
-        solution = sources[position]
-        assert solution.index("### BEGIN SOLUTION") < solution.index(made) < solution.index("### END SOLUTION")
+    cells = code_cells(load(name))
+    steps = [(cell, tag[len("step-"):]) for cell in cells for tag in cell.get("metadata", {}).get("tags", [])
+             if tag.startswith("step-")]
+    assert steps
+    for cell, step in steps:
+        solution = "".join(cell["source"])
+        assert solution.count("### BEGIN SOLUTION") == 1 and "### END SOLUTION" in solution
         assert solution.lstrip().split("### BEGIN SOLUTION")[0].count("\n# ") + solution.startswith("# ") >= 1, \
             "a comment above the solution tells the learner what to write"
-        assert sources[position + 1].strip() == check, f"{check} follows the cell that makes {made!r}"
+        following = "".join(cells[cells.index(cell) + 1]["source"])
+        assert following.startswith(f"step.{step}.check()"), f"the check of {step} follows its cell"

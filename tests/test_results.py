@@ -6,8 +6,10 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import run_record
 
 import utils.atomic as atomic
+import utils.files as files
 import utils.results as results
 import utils.saved_models as saved_models
 from utils.errors import DataError
@@ -17,6 +19,9 @@ from utils.errors import DataError
 def results_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(files, "REPO_ROOT", tmp_path)
+    monkeypatch.setenv(results.MAIN_JOB_VARIABLE, "1")  # these tests save as the main job does
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
     return tmp_path / "results"
 
 
@@ -26,23 +31,23 @@ def test_quick_runs_never_share_the_full_run_folder(results_dir):
 
 
 def test_save_then_load(results_dir):
-    saved_models.save_result("Exercise9.01", 2, {"predictions": [1.0, 2.0], "rmse": 3.0})
+    saved_models.save_result("Exercise9.01", 2, run_record(epochs=2, days=2))
     loaded = results.load_result("Exercise9.01", 2)
-    assert loaded["predictions"] == [1.0, 2.0] and loaded["notebook"] == "Exercise9.01"
+    assert loaded["predictions"] == [118.0, 119.0] and loaded["notebook"] == "Exercise9.01"
     assert [path.name for path in (results_dir / "epochs-2").iterdir()] == ["Exercise9.01.json"]
 
 
 def test_interrupted_write_keeps_the_old_file(results_dir, monkeypatch):
-    saved_models.save_result("Exercise9.01", 100, {"predictions": [1.0]})
+    saved_models.save_result("Exercise9.01", 100, run_record(predictions=[1.0] * 21))
 
     def fail(*args, **kwargs):
         raise KeyboardInterrupt  # as if the learner pressed stop mid-write
 
     monkeypatch.setattr(atomic.json, "dumps", fail)
     with pytest.raises(KeyboardInterrupt):
-        saved_models.save_result("Exercise9.01", 100, {"predictions": [2.0]})
+        saved_models.save_result("Exercise9.01", 100, run_record(predictions=[2.0] * 21))
     monkeypatch.undo()
-    assert json.loads((results_dir / "Exercise9.01.json").read_text())["predictions"] == [1.0]
+    assert json.loads((results_dir / "Exercise9.01.json").read_text())["predictions"] == [1.0] * 21
     assert [path.name for path in results_dir.iterdir()] == ["Exercise9.01.json"]  # no temporary left
 
 
@@ -55,20 +60,21 @@ def test_missing_result_says_which_notebook_to_run(results_dir):
 def test_unreadable_result_says_which_notebook_to_rerun(results_dir, content):
     results_dir.mkdir()
     (results_dir / "Activity9.01.json").write_text(content, encoding="latin-1")
-    with pytest.raises(DataError, match=r"Activity9.01.json cannot be read .* run Activity9.01/Activity9.01.ipynb again"):
+    said = r"Activity9.01.json(: holds list| cannot be read) .* run Activity9.01/Activity9.01.ipynb again"
+    with pytest.raises(DataError, match=said):
         results.load_result("Activity9.01", 100)
 
 
 DATES = ["2019-01-02", "2019-01-03", "2019-01-04"]
 
 
-def saved_goog(results_dir, **changes):
-    saved_models.save_result("Exercise9.01", 100, {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1,
-                                              "dates": DATES, "predictions": [1.0, 2.0, 3.0], **changes})
+def saved_goog(results_dir, capsys, **changes):
+    saved_models.save_result("Exercise9.01", 100, run_record(days=3, predictions=[1.0, 2.0, 3.0], **changes))
+    assert capsys.readouterr().out.startswith("Saved to results/Exercise9.01.json")
 
 
 def test_a_comparable_earlier_result_is_returned(results_dir, capsys):
-    saved_goog(results_dir)
+    saved_goog(results_dir, capsys)
     found = results.load_result_for_comparison("Exercise9.01", 100, ticker="goog", window=60,
                                                test_dates=pd.to_datetime(pd.Series(DATES)))
     assert found["predictions"] == [1.0, 2.0, 3.0] and capsys.readouterr().out == ""
@@ -81,7 +87,7 @@ def test_a_comparable_earlier_result_is_returned(results_dir, capsys):
                                 "2019-01-04, 3 days) than this notebook's (2019-01-02 to 2019-01-03, 2 days).\n"),
 ])
 def test_an_earlier_result_that_cannot_be_compared_is_one_sentence(results_dir, capsys, mine, said):
-    saved_goog(results_dir)
+    saved_goog(results_dir, capsys)
     asked = {"ticker": "GOOG", "window": 60, "test_dates": DATES, **mine}
     assert results.load_result_for_comparison("Exercise9.01", 100, **asked) is None
     assert capsys.readouterr().out == said

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_record
 from packaging.version import Version
 
 import utils.registry as registry
@@ -38,6 +39,8 @@ OWN = {"ticker": "GOOG", "units": 50, "dropout": 0.0, "window": 60, "seed": 1}
 def results_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    monkeypatch.setenv(results.MAIN_JOB_VARIABLE, "1")  # saved as the main job saves; the learner's tests unset it
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
     return tmp_path / "results"
 
 
@@ -51,8 +54,7 @@ def tiny_model():
 
 
 def record(**changes) -> dict:
-    return {**OWN, "epochs": 100, "fit_seconds": 12.3, "final_loss": 0.001, "keras_backend": "jax", "loaded": False,
-            "dates": ["2019-01-02", "2019-01-03"], "predictions": [1.0, 2.0], **changes}
+    return run_record(**changes)
 
 
 def windows(count: int = 4) -> np.ndarray:
@@ -94,6 +96,7 @@ def test_quick_runs_save_no_model(results_dir, tiny_model):
 def test_a_run_with_other_settings_never_replaces_the_committed_result(results_dir, tiny_model, capsys):
     committed = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     before = {p: p.read_bytes() for p in results_dir.rglob("*") if p.is_file()}
+    capsys.readouterr()
     path = saved_models.save_result("Exercise9.01", 100, record(units=8), model=tiny_model)
     assert path == results_dir / "other-settings" / "Exercise9.01_GOOG_8u_d0_w60_seed1.json"
     assert json.loads(path.read_text())["units"] == 8
@@ -113,6 +116,60 @@ def test_a_loaded_run_writes_nothing(results_dir, tiny_model):
     assert saved_models.save_result("Exercise9.01", 100, record(loaded=True), model=tiny_model) == \
         results_dir / "Exercise9.01.json"
     assert not results_dir.exists()
+
+
+def files_under(folder: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.mark.parametrize("epochs", [100, 2])
+def test_a_learners_run_never_changes_a_file_under_results(results_dir, tiny_model, monkeypatch, capsys, epochs):
+    saved_models.save_result("Exercise9.01", epochs, record(epochs=epochs), model=tiny_model)  # the main job's run
+    before = files_under(results_dir)
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE)  # a learner in JupyterLab
+    other = build_stacked_lstm(window=60, units=2, layers=1)  # an edited model cell: another model, same settings
+    mine = saved_models.save_result("Exercise9.01", epochs, record(epochs=epochs, rmse=30.0), model=other)
+    seeded = saved_models.save_result("Exercise9.01", epochs, record(epochs=epochs, seed=2), model=other)
+    assert files_under(results_dir) == before
+    learner = results_dir.parent / "my-results"
+    assert mine == results.results_dir(epochs, root=learner) / "Exercise9.01.json"
+    assert seeded.is_relative_to(learner) and seeded.parent.name == "other-settings"
+    assert not (learner / "models").exists(), "a learner's model is not saved"
+    said = capsys.readouterr().out
+    assert f"Saved your run to {mine}" in said and "written only by the main job" in said
+    # Later notebooks read the committed full run, and a learner's own quick run.
+    assert results.load_result("Exercise9.01", epochs)["rmse"] == (18.0 if epochs == 100 else 30.0)
+
+
+def test_the_main_job_writes_the_committed_results_and_says_so(results_dir, tiny_model, capsys):
+    path = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    assert path == results_dir / "Exercise9.01.json" and (results_dir / "models" / "Exercise9.01.keras").is_file()
+    assert "WORKSHOP_MAIN_JOB is set: these are the committed results" in capsys.readouterr().out
+
+
+def test_a_named_results_folder_takes_the_learners_runs(results_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE)
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path / "alice"))
+    path = saved_models.save_result("Exercise9.01", 2, record(epochs=2))
+    assert path == tmp_path / "alice" / "epochs-2" / "Exercise9.01.json"
+    assert results.load_result("Exercise9.01", 2)["epochs"] == 2
+    assert not results_dir.exists()
+
+
+def test_a_read_only_repository_sends_the_learners_runs_to_their_data_folder(results_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv(results.MAIN_JOB_VARIABLE)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home-data"))
+    real_check = results.check_can_write
+
+    def read_only(path):  # tests run as root, whom permissions do not stop: the refusal is injected
+        if Path(path).is_relative_to(tmp_path / "my-results"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_check(path)
+
+    monkeypatch.setattr(results, "check_can_write", read_only)
+    path = saved_models.save_result("Exercise9.01", 100, record())
+    assert path == tmp_path / "home-data" / "lstm-workshop" / "results" / "Exercise9.01.json"
+    assert not results_dir.exists() and not (tmp_path / "my-results").exists()
 
 
 @pytest.fixture

@@ -50,7 +50,9 @@ def test_an_empty_option_is_an_empty_sweep():
 def test_rows_read_back_from_the_file_match_the_settings_they_were_trained_with(tmp_path):
     product = sweep.settings_product(["GOOG"], [8], [0.0, 0.2], ["all", 2], [1], ["2019-01"], 1, 60)
     path = tmp_path / "s.csv"
-    finished = [{**settings, **{name: 1.5 for name in sweep.METRIC_COLUMNS}} for settings in product[:3]]
+    finished = [{**settings, **{name: 1.5 for name in sweep.METRIC_COLUMNS}, "first_train_date": "2014-01-02",
+                 "first_test_date": "2019-01-02", "last_test_date": "2019-01-31", "test_days": 21}
+                for settings in product[:3]]
     path.write_text(sweep.csv_line(dict(zip(sweep.COLUMNS, sweep.COLUMNS))) + "".join(map(sweep.csv_line, finished)))
     text, found = sweep.read_sweep_file(path)
     assert text == path.read_text() and len(found) == 3
@@ -151,7 +153,8 @@ def training_that_fails_for_one_seed(settings: dict) -> dict:
     calls.append(settings["seed"])
     if settings["seed"] == FAILING_SEED:
         raise RuntimeError("this training always fails")
-    return {**settings, **{name: 1.0 for name in sweep.METRIC_COLUMNS}}
+    return {**settings, **{name: 1.0 for name in sweep.METRIC_COLUMNS}, "first_train_date": "2014-01-02",
+            "first_test_date": "2019-01-02", "last_test_date": "2019-01-31", "test_days": 21}
 
 
 def test_a_task_failing_twice_is_reported_by_its_settings_and_the_rest_is_kept(tmp_path, shipped_data, monkeypatch,
@@ -286,6 +289,10 @@ def test_a_sweep_on_an_existing_cluster_survives_a_killed_worker_and_scores_dece
     (["--seeds", ","], "the sweep is empty: --seeds has no values"),
     (["--test-months", "2019-13"], "is not a month like 2018-11"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sizes the local cluster only"),
+    (["--seeds", "4294967296"], "the seed must be a whole number, from 0 to 4294967295"),
+    (["--units", "99999999999999999999"], "the number of LSTM units must be a whole number, from 1 to 1024"),
+    (["--years", "99999999999999999999"], "the years of history must be a whole number, from 1 to 100"),
+    (["--epochs", "1001"], "the number of epochs must be a whole number, from 1 to 1000"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_training(extra, message, tmp_path, shipped_data, capsys):
     out = tmp_path / "s.csv"
@@ -321,3 +328,88 @@ def test_an_out_file_with_other_columns_is_left_as_it_was(tmp_path, shipped_data
     assert len(err) == 1 and "notes.csv: written with other columns" in err[0]
     assert out.read_text() == "ticker,units,score\nGOOG,8,1\n"
     assert not out.with_suffix(".png").exists()
+
+
+# --- a file safe to share: a CSV, locked while a sweep writes it, its rows checked -------------------------------------
+
+@pytest.mark.parametrize("name", ["y.png", "y", "y.json"])
+def test_out_must_be_a_csv_file(name, tmp_path, shipped_data, capsys):
+    out = tmp_path / name
+    out.write_bytes(b"\x89PNG keep me")
+    assert main(["sweep", "--tickers", "GOOG", "--units", "8", "--epochs", "1", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: --out {out}: must be a .csv file (the figure is written beside it with .png)\n"
+    assert out.read_bytes() == b"\x89PNG keep me"
+
+
+def test_a_second_sweep_on_the_same_file_refuses_in_words(tmp_path, shipped_data, capsys):
+    from filelock import FileLock
+
+    out = tmp_path / "shared.csv"
+    out.write_text(",".join(sweep.COLUMNS) + "\n")
+    with FileLock(tmp_path / "shared.csv.lock"):  # the first sweep, still writing
+        start_time = time.monotonic()
+        assert main(["sweep", "--tickers", "GOOG", "--units", "8", "--epochs", "1", "--out", str(out)]) == 2
+        assert time.monotonic() - start_time < 10
+    assert capsys.readouterr().err == (f"error: --out {out}: another sweep is writing to this file (it holds "
+                                       "shared.csv.lock); wait for it to finish, then run this one again to train what "
+                                       "it lacks, or give another --out\n")
+    assert out.read_text() == ",".join(sweep.COLUMNS) + "\n"
+
+
+def sweep_row(**changes) -> dict:
+    row = dict.fromkeys(sweep.COLUMNS, "x")
+    row.update({"ticker": "GOOG", "units": "8", "dropout": "0.0", "years": "all", "seed": "1", "test_month": "2019-01",
+                "epochs": "1", "window": "60", "first_train_date": "2014-01-02", "first_test_date": "2019-01-02",
+                "last_test_date": "2019-01-31", "test_days": "21"})
+    row.update({name: "1.5" for name in sweep.METRIC_COLUMNS})
+    return {**row, **changes}
+
+
+@pytest.mark.parametrize("changes, said", [
+    ({"rmse": "nan"}, "'rmse' must be a finite number, not 'nan'"),
+    ({"rmse_ratio": ""}, "'rmse_ratio' must be a finite number"),
+    ({"units": "-4"}, "'units' must be a whole number"),
+    ({"ticker": "goog?"}, "'ticker' must be a ticker in capitals"),
+    ({"test_month": "January"}, "'test_month' must be a month like 2019-01"),
+    ({"last_test_date": "31/01/2019"}, "'last_test_date' must be a date like 2019-01-31"),
+])
+def test_a_damaged_row_is_one_line_naming_the_file_row_and_key(changes, said, tmp_path, shipped_data, capsys):
+    out = tmp_path / "s.csv"
+    text = "".join([sweep.csv_line(dict(zip(sweep.COLUMNS, sweep.COLUMNS))), sweep.csv_line(sweep_row()),
+                    sweep.csv_line(sweep_row(seed="2", **changes))])
+    out.write_text(text)
+    assert main(["sweep", "--tickers", "GOOG", "--units", "8", "--epochs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--out {out}, row 3: {said}" in err
+    assert out.read_text() == text and not out.with_suffix(".png").exists()
+
+
+def test_the_summary_counts_runs_by_the_one_verdict_rule():
+    from utils.evaluation import naive_comparison
+
+    ratios = [0.90, 0.949, 0.951, 1.0, 1.049, 1.051, 1.2]
+    frame = pd.DataFrame([{**sweep_row(seed=str(seed)), "rmse_ratio": ratio} for seed, ratio in enumerate(ratios)])
+    frame = frame.astype({"units": int, "epochs": int, "window": int, "dropout": float})
+    row = sweep.summary_table(frame).iloc[0]
+    words = [naive_comparison(ratio) for ratio in ratios]
+    # Judged as shown, to two decimals: 0.949 and 1.051 are "about as well" (ratio < 1 would count four as beating).
+    assert words.count("beats the naive forecast") == 1
+    assert (row["beats"], row["about as well"], row["worse"]) == ("1 of 7", "5 of 7", "1 of 7")
+
+
+def test_a_scheduler_that_is_not_dask_is_one_line_within_seconds(tmp_path, shipped_data, capsys):
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    try:
+        start_time = time.monotonic()
+        assert main(["sweep", "--tickers", "GOOG", "--units", "8", "--epochs", "1", "--scheduler", address,
+                     "--out", str(tmp_path / "s.csv")]) == 2
+        assert time.monotonic() - start_time < 2 * sweep.SCHEDULER_TIMEOUT_S
+    finally:
+        server.shutdown()
+    assert capsys.readouterr().err == (f"error: --scheduler {address}: something answers there, but not as a Dask "
+                                       "scheduler (start one with 'dask scheduler' and give its tcp:// address)\n")

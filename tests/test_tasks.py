@@ -12,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 import utils.tools.tasks
 from utils.errors import DataError
 from utils.files import REPO_ROOT
+from utils.solutions import STEP_TAG
 from utils.tools.cli import main
 from utils.tools.tasks import (
     BLANK,
@@ -176,30 +177,65 @@ def test_committed_task_notebooks_are_up_to_date(capsys):
 
 
 def check_cells(notebook):
-    return [cell for cell in notebook.cells if cell.cell_type == "code" and "check_" in cell.source
-            and "import" not in cell.source]
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and ".check()" in cell.source]
+
+
+def step_names(notebook) -> set[str]:
+    return {tag[len(STEP_TAG):] for cell in notebook.cells for tag in cell.metadata.get("tags", [])
+            if tag.startswith(STEP_TAG) and BLANK in cell.source}
+
+
+# The steps each task leaves to the learner: the chapter's steps, then dropout, then width and the seed spread.
+TASK_STEPS = {"Activity9.01": {"scaling", "windows", "model", "january", "predictions"},
+              "Activity9.02": {"model", "comparison"},
+              "Activity9.03": {"width", "seed_judgement"}}
 
 
 @pytest.mark.parametrize("name", TASK_NOTEBOOKS)
-def test_task_notebook_has_blanks_and_check_cells_and_no_outputs(name):
+def test_each_task_has_its_own_blanks_a_prediction_a_conclusion_and_a_check_after_each_blank(name):
     task = nbformat.read(task_path(name), as_version=4)
     code = [cell for cell in task.cells if cell.cell_type == "code"]
-    assert sum(cell.source.count(BLANK) for cell in code) >= 3, "at least the windows, the model, the January inputs"
-    assert {"check_windows()", "check_model()", "check_january_inputs()"} <= {
-        line.strip() for cell in check_cells(task) for line in cell.source.splitlines()}
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    assert step_names(task) == TASK_STEPS[name]
+    others = set().union(*(steps for other, steps in TASK_STEPS.items() if other != name))
+    assert TASK_STEPS[name] - others, f"{name} has no blank that the other two tasks lack"
+    # After each blank, before the next one, a check of that step.
+    for cell in code:
+        steps = [tag[len(STEP_TAG):] for tag in cell.metadata.get("tags", []) if tag.startswith(STEP_TAG)]
+        if steps:
+            following = code[code.index(cell) + 1].source
+            assert f"step.{steps[0]}.check()" in following and f"step.{steps[0]}.solution()" in following, name
+    markdown = [cell.source for cell in task.cells if cell.cell_type == "markdown"]
+    prediction = [text for text in markdown if text.startswith("**Predict before you run.**")]
+    conclusion = [text for text in markdown if text.startswith("**Your conclusion.**")]
+    assert prediction and conclusion, name
+    # The prediction comes before what it predicts is shown; the conclusion closes the task.
+    assert markdown.index(conclusion[-1]) > markdown.index(prediction[0])
+    solution = nbformat.read(utils.tools.tasks.solution_path(name), as_version=4)
+    worked = [cell.source for cell in solution.cells if "solution-only" in cell.metadata.get("tags", [])]
+    assert any(text.startswith("## What we learned") for text in worked), "the worked conclusion is the solution's"
+    assert not set(worked) & set(markdown)
 
 
-def cells_up_to(notebook, check, name, label):
-    """The notebook's cells up to the ``check`` cell, except training, after a cell that starts it afresh.
+def dry_run(cell):
+    """The cell without training or saving: no check reads trained weights, and a test writes no results."""
+    if "model.fit(" in cell.source:
+        return new_code_cell("run = TrainingRun(history={'loss': [0.0]}, seconds=0.0, epochs=EPOCHS, loaded=True)")
+    if "save_result(" in cell.source:
+        cell = new_code_cell("".join(line for line in cell.source.splitlines(keepends=True) if "save_result(" not in line))
+    return cell
 
-    No check reads the trained weights, and compiling even one epoch's training costs more than everything else.
-    ``%reset`` empties the namespace, so one notebook's variables never answer another's checks; the modules
-    stay imported, which saves the kernel's start-up once per notebook.
+
+def cells_up_to(notebook, check, name, label, root=REPO_ROOT):
+    """The notebook's cells up to the ``check`` cell, without training or saving, after a cell that starts it afresh.
+
+    Compiling even one epoch's training costs more than everything else. ``%reset`` empties the namespace, so one
+    notebook's variables never answer another's checks; the modules stay imported, which saves the kernel's start-up
+    once per notebook.
     """
     end = notebook.cells.index(check)
-    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(REPO_ROOT / name)!r})", metadata={"label": label})
-    return [fresh] + [cell for cell in notebook.cells[:end + 1] if "model.fit(" not in cell.source]
+    fresh = new_code_cell(f"%reset -f\nimport os\nos.chdir({str(root / name)!r})", metadata={"label": label})
+    return [fresh] + [dry_run(cell) for cell in notebook.cells[:end + 1]]
 
 
 def printed_text(cell) -> str:
@@ -218,7 +254,11 @@ def test_filling_each_blank_with_the_solution_makes_every_check_pass(monkeypatch
         run.cells += cells_up_to(completed, check_cells(completed)[-1], name, name)
     # And one task as the learner gets it: its first check asks for the cell to complete, without a traceback.
     task = nbformat.read(task_path(TASK_NOTEBOOKS[0]), as_version=4)
-    run.cells += cells_up_to(task, check_cells(task)[0], TASK_NOTEBOOKS[0], "not filled in")
+    first_check = check_cells(task)[0]
+    run.cells += [cell for cell in cells_up_to(task, first_check, TASK_NOTEBOOKS[0], "not filled in")
+                  if BLANK not in cell.source]
+    # Its hint and its solution, read from the solved notebook.
+    run.cells += [new_code_cell("step.scaling.hint()"), new_code_cell("step.scaling.solution()")]
     NotebookClient(run, timeout=600, kernel_name="python3").execute()
 
     results, label = {}, None
@@ -228,9 +268,15 @@ def test_filling_each_blank_with_the_solution_makes_every_check_pass(monkeypatch
             results.setdefault(label, []).append(printed_text(cell).strip())
     assert list(results) == [*TASK_NOTEBOOKS, "not filled in"]
     for name in TASK_NOTEBOOKS:
-        assert len(results[name]) >= 3 and all(line.startswith("Correct:") for line in results[name]), results[name]
+        assert len(results[name]) == len(TASK_STEPS[name]), results[name]
+        assert all(line.startswith("Correct:") for line in results[name]), results[name]
     [first] = results["not filled in"]
     assert first.startswith("Not yet: ") and first.endswith("then run this check again."), first
+    hint, solution = (printed_text(cell).strip() for cell in run.cells[-2:])
+    assert hint.startswith("Hint: MinMaxScaler")
+    assert solution == solution_blocks(next(cell.source for cell in nbformat.read(
+        utils.tools.tasks.solution_path(TASK_NOTEBOOKS[0]), as_version=4).cells if "step-scaling" in
+        cell.metadata.get("tags", [])), "scaling")[1][0].rstrip("\n")
 
 
 def test_a_task_a_learner_changed_is_kept_unless_forced(tmp_path, capsys):

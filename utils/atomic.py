@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -24,22 +25,51 @@ def _write_stream(path: Path, write, binary: bool = False) -> None:
 
 def _staged(path: Path, write_to, suffix: str = ".tmp") -> Path:
     """A complete, synced temporary file beside ``path``, written by ``write_to(temporary_path)``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(handle)
-    try:
-        write_to(Path(temporary))
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        os.close(handle)
+        try:
+            write_to(Path(temporary))
+            with open(temporary, "rb+") as written:
+                os.fsync(written.fileno())
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary project files
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return Path(temporary)
 
 
+@contextmanager
+def naming(path: Path):
+    """Re-raise an ``OSError`` met while writing ``path`` as one that names ``path``, not a temporary file.
+
+    A full disk or a read-only folder then reads "results/x.json: No space left
+    on device", the file the person asked for, whatever the writer was doing.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        # OSError(errno, ...) picks the matching subclass (PermissionError for EACCES, and so on).
+        raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from None
+
+
+def check_can_write(path: Path) -> Path:
+    """Fail now, naming ``path``, if ``path`` could not be written later (before minutes of training, say)."""
+    path = Path(path)
+    with naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Files are replaced by renaming a new one into place, so a file that can be made beside it is enough.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".check"):
+            pass
+    return path
+
+
 def write_files_atomically(texts: dict[Path, str | bytes]) -> list[Path]:
-    """Write several files (text, or bytes) as one: afterwards all hold their new contents, or all are as they were.
+    """Write several files (text, or bytes such as a figure) as one: afterwards all hold their new contents, or all
+    are as they were.
 
     Each is first written in full beside its target; only then are they renamed
     into place, and if a rename fails (or the run is interrupted) the ones
@@ -52,8 +82,9 @@ def write_files_atomically(texts: dict[Path, str | bytes]) -> list[Path]:
             staged[Path(path)] = _staged(Path(path), lambda temporary, text=text: _write_stream(
                 temporary, lambda stream: stream.write(text), binary=isinstance(text, bytes)))
         for path, temporary in staged.items():
-            old = path.read_bytes() if path.is_file() else None
-            os.replace(temporary, path)
+            with naming(path):
+                old = path.read_bytes() if path.is_file() else None
+                os.replace(temporary, path)
             replaced[path] = old
     except BaseException:
         for path, old in replaced.items():
@@ -85,7 +116,8 @@ def replace_atomically(path: Path, write_to, suffix: str = ".tmp") -> Path:
     path = Path(path)
     temporary = _staged(path, write_to, suffix)
     try:
-        os.replace(temporary, path)
+        with naming(path):
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -8,6 +8,8 @@ the repository root. Nothing here ever writes into that folder.
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -101,7 +103,19 @@ def checksum_status(path: Path) -> str:
     expected = DOCUMENTED_SHA256.get(Path(path).name)
     if expected is None:
         return "undocumented"
-    return "ok" if sha256_of(path) == expected else "differs"
+    if sha256_of(path) == expected:
+        return "ok"
+    # The same prices saved with other line endings (an editor, git's autocrlf) or with a byte-order mark (Excel)
+    # read identically: compare the text written with either line ending, without the mark.
+    text = normalised_text(path)
+    candidates = (text, text.replace(b"\n", b"\r\n"))
+    return "ok" if any(hashlib.sha256(candidate).hexdigest() == expected for candidate in candidates) else "differs"
+
+
+def normalised_text(path: Path) -> bytes:
+    """A text file's bytes without a UTF-8 byte-order mark and with every line ending written as LF."""
+    content = Path(path).read_bytes().removeprefix(codecs.BOM_UTF8)
+    return content.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 def verify_checksum(path: Path) -> bool:

@@ -1,4 +1,8 @@
-"""Turn a price series into scaled, windowed arrays for the LSTM."""
+"""Turn a price series into scaled, windowed arrays for the LSTM.
+
+This is the code Exercise 9.01 writes out step by step, kept here for the later notebooks;
+tests/test_exercise_steps.py checks that both give the same arrays, bit for bit.
+"""
 
 from __future__ import annotations
 

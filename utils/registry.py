@@ -67,6 +67,10 @@ def notebook_for_settings(ticker: str, units: int, dropout: float, window: int, 
                     "leave out --load to train one")
 
 
-def model_label(result: dict) -> str:
-    """"50 units" or "50 units, dropout 0.2", from a saved result's settings."""
-    return f"{result['units']} units" + (f", dropout {result['dropout']:g}" if result["dropout"] else "")
+def model_label(result: dict, epochs: int | None = None) -> str:
+    """"50 units" or "50 units, dropout 0.2", from a saved result's settings; with ``epochs``, ", 100 epochs" after it.
+
+    Tables that put a quick run beside full runs label every row with its epochs, so neither passes for the other.
+    """
+    label = f"{result['units']} units" + (f", dropout {result['dropout']:g}" if result["dropout"] else "")
+    return label if epochs is None else f"{label}, {epochs} epoch{'s' * (epochs != 1)}"

@@ -52,30 +52,42 @@ def save_model(name: str, model) -> str:
 
 
 def save_result(name: str, epochs: int, payload: dict, model=None) -> Path:
-    """Save a notebook's results (predictions, metrics, settings) under its name; return where.
+    """Save a notebook's results (predictions, metrics, settings); print and return where.
 
-    Only a run with the notebook's own settings goes to ``results/<name>.json``
-    (``results/epochs-N/`` for a quick run), where later notebooks, the README
-    table and its figure read it; a run with other settings (a learner who
-    changed UNITS or TICKER) is saved apart, with one sentence saying where. A
-    full run also saves ``model`` to ``results/models/<name>.keras``, with the
-    file's SHA-256 in the results. A run whose model was loaded rather than
-    trained writes nothing: the committed files already hold it.
+    Only the main job (``python -m utils notebooks``, which sets
+    ``WORKSHOP_MAIN_JOB=1`` for its kernels) writes the committed
+    ``results/<name>.json`` (``results/epochs-N/`` for a quick run) and, after a
+    full run, ``results/models/<name>.keras`` with the file's SHA-256 in the
+    results. Any other run (a learner in JupyterLab, whatever the epochs or the
+    model cell) is saved in the learner's own folder
+    (:func:`utils.results.learner_results_root`, git-ignored), where later
+    notebooks find a learner's quick runs; a run with other settings (a learner
+    who changed UNITS or TICKER) goes to ``other-settings/`` there. A run whose
+    model was loaded rather than trained writes nothing: the committed files
+    already hold it.
     """
     if payload.get("loaded"):
         return results.result_path(name, epochs)
+    record = {"notebook": name, "epochs": epochs, **payload}
     committed = committed_settings(name)
-    if committed is not None:
-        changed = differences(committed, payload)
-        if changed:
-            path = write_json_atomically(results.other_settings_path(name, epochs, payload),
-                                         {"notebook": name, "epochs": epochs, **payload})
-            print(f"Saved to {shown(path)}, not {shown(results.result_path(name, epochs))}, because your settings differ from "
-                  f"the notebook's own ({', '.join(changed)}); later notebooks compare with the notebook's own run.")
-            return path
-        if model is not None and epochs == FULL_EPOCHS:
-            payload = {**payload, "model_sha256": save_model(name, model)}
-    return write_json_atomically(results.result_path(name, epochs), {"notebook": name, "epochs": epochs, **payload})
+    changed = differences(committed, payload) if committed is not None else []
+    if changed:
+        path = write_json_atomically(results.other_settings_path(name, epochs, payload), record)
+        print(f"Saved to {shown(path)}, not beside the notebook's own run, because your settings differ from "
+              f"the notebook's own ({', '.join(changed)}); later notebooks compare with the notebook's own run.")
+        return path
+    path = results.results_dir(epochs, root=results.save_root()) / f"{name}.json"
+    if not results.writes_committed():
+        path = write_json_atomically(path, record)
+        print(f"Saved your run to {shown(path)} (yours alone, git-ignored); the committed results are written only "
+              f"by the main job, python -m utils notebooks.")
+        return path
+    if model is not None and epochs == FULL_EPOCHS and committed is not None:
+        record["model_sha256"] = save_model(name, model)
+    path = write_json_atomically(path, record)
+    print(f"Saved to {shown(path)}{' and its model' if 'model_sha256' in record else ''} "
+          f"({results.MAIN_JOB_VARIABLE} is set: these are the committed results).")
+    return path
 
 
 def model_file_problem(path: Path, expected_sha256: str | None) -> str | None:
@@ -139,7 +151,9 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
 def check_saved_models() -> list[str]:
     """One line per model file in results/models/ (for ``python -m utils data check``); problems come back as text."""
     problems = []
-    present = [name for name in committed_notebooks() if model_path(name).exists()]
+    # A model file that exists, or that a full-run result records (so a missing one is a problem, not a skip).
+    present = [name for name in committed_notebooks()
+               if model_path(name).exists() or results.result_path(name, FULL_EPOCHS).is_file()]
     if present:
         print(f"trained models in {shown(models_dir())}, against the SHA-256 in their results:")
     for name in present:

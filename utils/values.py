@@ -169,3 +169,14 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def check_notebook_parameters(TICKER, UNITS, DROPOUT, EPOCHS, WINDOW, SEED, TRAIN) -> tuple:
+    """A notebook's parameters cell, checked as the command line checks its options, in the cell's order.
+
+    Returns the values in their proper types (``"False"`` from papermill becomes False), or raises one
+    DataError naming the first parameter that is wrong.
+    """
+    return (check_ticker(TICKER, "TICKER"), check_units(UNITS, "UNITS"), check_dropout(DROPOUT, "DROPOUT"),
+            check_epochs(EPOCHS, "EPOCHS"), check_window(WINDOW, "WINDOW"), check_seed(SEED, "SEED"),
+            check_flag(TRAIN, "TRAIN"))

@@ -1,4 +1,4 @@
-"""Command line for the workshop: python -m utils train | data | sweep | notebooks | table | tasks | timing | handout | reset.
+"""The command line, python -m utils: train, data, sweep, notebooks, table, tasks, check-wheels, timing, handout, reset.
 
 Every expected mistake (missing file, bad value, bad parameter) ends as one
 line on stderr and a non-zero exit, never a traceback.
@@ -13,12 +13,14 @@ import statistics
 import sys
 import warnings
 
+from ..atomic import check_can_write
 from ..data import load_prices
 from ..epochs import FULL_EPOCHS, effective_epochs
 from ..errors import DataError
 from ..evaluation import naive_comparison
+from ..files import shown
 from ..registry import notebook_for_settings
-from ..results import save_cli_result
+from ..results import cli_result_path, save_cli_result
 from ..values import (
     EXIT_BAD_INPUT,
     MAX_EPOCHS,
@@ -35,7 +37,7 @@ from ..values import (
     check_whole,
     check_window,
 )
-from . import download, handout, main_job, pipeline, report, reset, sweep, tasks, timing
+from . import download, handout, main_job, pipeline, report, reset, sweep, tasks, timing, wheels
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "(exit 1 if any)")
     tasks.add_argument("--force", action="store_true", help="overwrite task notebooks a learner has changed")
 
+    wheels.add_arguments(commands.add_parser("check-wheels", help="check that every pin of requirements.txt has a wheel "
+                                                                 "for each learner's system and Python (needs PyPI)"))
+
     timing = commands.add_parser("timing", help="time a few epochs here and print each notebook's expected training minutes")
     timing.add_argument("--epochs", type=argument(check_whole, "epochs", 1, 20), default=2,
                         help="timed epochs per model, after one that compiles (1 to 20, default 2)")
@@ -130,6 +135,8 @@ def main(argv=None) -> int:
             return report.check_data_folder()
         if args.command == "notebooks":
             return main_job.run_notebooks(args.only, jobs=args.jobs, table=args.table, cpus=args.cpus)
+        if args.command == "check-wheels":
+            return wheels.command_check_wheels(args)
         if args.command == "tasks":
             return tasks.run_tasks_command(check=args.check, force=args.force)
         if args.command == "timing":
@@ -139,15 +146,15 @@ def main(argv=None) -> int:
         if args.command == "reset":
             return reset.run_reset_command(args)
         if args.command == "table":
-            report.refresh_results_table()
-            report.draw_readme_figure()
+            report.refresh_results_table_and_figure()
             return 0
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:  # e.g. a results folder the user may not write to
-        print(f"error: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # a results folder the user may not write to, a full disk: utils.atomic names the file
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (nothing was written)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -159,11 +166,15 @@ def main(argv=None) -> int:
 def command_train(args) -> int:
     # Check the data and settings before the slow import of the deep-learning stack.
     epochs = args.epochs if args.epochs is not None else effective_epochs()
-    load_prices(args.ticker, window=args.window, verify=False)
+    ticker = load_prices(args.ticker, window=args.window, verify=False).ticker
     if args.load:
         check_load_options(args)
-
     seeds = args.seeds or [args.seed]
+    if args.save:
+        # Before minutes of training: the file it will write, named as save_cli_result will name it.
+        check_can_write(cli_result_path({"ticker": ticker, "units": args.units,
+                                         "dropout": args.dropout, "epochs": epochs, "seed": seeds}))
+
     runs = [
         pipeline.run_experiment(args.ticker, args.units, args.dropout, epochs=epochs, seed=seed, window=args.window,
                        progress=args.progress, load=args.load)
@@ -171,7 +182,8 @@ def command_train(args) -> int:
     ]
     result = runs[0] if args.seeds is None else seed_spread(runs)
     if args.save:
-        save_cli_result(result)
+        saved = save_cli_result(result)
+        print(f"saved {shown(saved)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     else:

@@ -35,9 +35,12 @@ def reuse_freed_memory() -> bool:
         return False
     if any(name in os.environ for name in MALLOC_VARIABLES) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_LIMIT_BYTES)
-                and libc.mallopt(M_TRIM_THRESHOLD, KEPT_FREE_HEAP_BYTES))
+    try:
+        # find_library may find nothing (no ldconfig); CDLL(None) then opens the process's own symbols, glibc's among them.
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError):
+        return False  # a C library that cannot be opened, or that has no mallopt: leave the allocator as it is
+    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_LIMIT_BYTES) and mallopt(M_TRIM_THRESHOLD, KEPT_FREE_HEAP_BYTES))
 
 
 def install() -> None:

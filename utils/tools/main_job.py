@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import results
@@ -24,7 +26,8 @@ from ..errors import DataError
 from ..files import REPO_ROOT
 from ..registry import NOTEBOOKS
 from ..registry import notebook_path as registered_notebook_path
-from .report import draw_readme_figure, refresh_results_table
+from ..values import check_cpu_list
+from .report import refresh_results_table_and_figure
 
 # tqdm's "12/100 [" part of a progress bar: epochs done and in all.
 PROGRESS_BAR = re.compile(r"\b(\d+)/(\d+) \[")
@@ -87,7 +90,8 @@ def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = Tr
     names = selected_notebooks(only)
     epochs = effective_epochs()
     if cpus:
-        pin_to(cpus)
+        pin_to(check_cpu_list(",".join(map(str, sorted(cpus))), sorted(os.sched_getaffinity(0))
+                              if hasattr(os, "sched_getaffinity") else None, "--cpus"))
     groups = lanes(names)
     if jobs > 1 and len(groups) > 1:
         run_lanes(groups, jobs)
@@ -112,12 +116,69 @@ def run_in_this_process(names: list[str], epochs: int = FULL_EPOCHS) -> None:
         start = time.perf_counter()
         # papermill saves the notebook after every cell; it does so in a scratch folder, and only a
         # finished run (or one stopped by an error in a cell, to show it) replaces the target.
-        with tempfile.TemporaryDirectory(prefix="workshop-notebook-") as scratch:
-            executed = Path(scratch) / path.name
+        with scratch_folder() as scratch, committed_writes():
+            executed = scratch / path.name
             execute(name, path, executed, target)
             save_executed(executed, target)
         print(f"[{position}/{len(names)}] {name}: done in {time.perf_counter() - start:.0f} s "
               f"({target.relative_to(REPO_ROOT)})", file=sys.stderr, flush=True)
+
+
+# The main job's scratch folders, one per process: <temp>/workshop-notebooks-<user>/<pid>.
+SCRATCH_ROOT = Path(tempfile.gettempdir()) / f"workshop-notebooks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists but belongs to someone else, or this system cannot tell: leave its folder alone
+    return True
+
+
+def remove_leftover_scratch(root: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of main jobs that are no longer running (killed with kill -9, say); return them."""
+    root = SCRATCH_ROOT if root is None else root
+    removed = []
+    for folder in sorted(root.glob("*")) if root.is_dir() else []:
+        if folder.name.isdigit() and int(folder.name) != os.getpid() and not process_alive(int(folder.name)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextmanager
+def scratch_folder():
+    """An empty folder for papermill's partial notebooks, removed afterwards; a killed job's is removed next time.
+
+    A process killed with SIGKILL runs no clean-up, so each job first removes the
+    folders of jobs that are gone, found by the process number in their names.
+    """
+    remove_leftover_scratch()
+    folder = SCRATCH_ROOT / str(os.getpid())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def committed_writes():
+    """Tell the kernels started here (they inherit this environment) that they are the main job's: only then does
+    save_result write the committed results (see utils.results.writes_committed)."""
+    before = os.environ.get(results.MAIN_JOB_VARIABLE)
+    os.environ[results.MAIN_JOB_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(results.MAIN_JOB_VARIABLE, None)
+        else:
+            os.environ[results.MAIN_JOB_VARIABLE] = before
 
 
 def execute(name: str, path: Path, executed: Path, target: Path) -> None:
@@ -151,8 +212,7 @@ def execute(name: str, path: Path, executed: Path, target: Path) -> None:
 
 def refresh_table_and_figure() -> None:
     try:
-        refresh_results_table()
-        draw_readme_figure()
+        refresh_results_table_and_figure()
     except DataError as exc:
         # A partial run (--only) may not have every full-run result yet.
         print(f"results table and figure not refreshed: {exc}", file=sys.stderr)

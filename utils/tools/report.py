@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import warnings
 
 import pandas as pd
 
-from ..atomic import write_atomically, write_text_atomically
+from ..atomic import write_files_atomically
 from ..data import DOCUMENTED_SHA256, ChecksumWarning, checksum_status, data_dir, load_prices, require_folder
 from ..epochs import FULL_EPOCHS
 from ..errors import DataError
 from ..evaluation import naive_forecast
-from ..files import REPO_ROOT
+from ..files import REPO_ROOT, shown
 from ..registry import NOTEBOOKS, model_label
-from ..results import RESULTS_DIR, load_result, seed_spreads
+from ..results import RESULTS_DIR, load_result, result_path, seed_spreads
 from ..saved_models import check_saved_models
 
 README = REPO_ROOT / "README.md"
@@ -63,21 +64,31 @@ def check_data_folder() -> int:
     return 1 if problems else 0
 
 
-def results_table() -> pd.DataFrame:
+def saved_full_runs() -> dict[str, dict]:
+    """Every notebook's committed full-run result, each checked against its schema and its ticker's test days.
+
+    All of them are read before anything is written: one that is missing or
+    damaged is one DataError line naming its file, never a row left out.
+    """
+    runs = {}
+    test_days = {}
+    for name, (ticker, _, _) in NOTEBOOKS.items():
+        result = load_result(name, FULL_EPOCHS)
+        if ticker not in test_days:
+            test_days[ticker] = [f"{day:%Y-%m-%d}" for day in load_prices(ticker).test_dates]
+        if result["dates"] != test_days[ticker]:
+            raise DataError(f"{shown(result_path(name, FULL_EPOCHS))}: its {len(result['dates'])} forecast days are not "
+                            f"the {len(test_days[ticker])} test days of {ticker} in the data folder: run {name} again "
+                            "to rewrite it")
+        runs[name] = result
+    return runs
+
+
+def results_table(runs: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per notebook from its saved full-run results, with seed spread where it was run."""
+    runs = saved_full_runs() if runs is None else runs
     spreads = seed_spreads()
-    rows = []
-    for name in NOTEBOOKS:
-        try:
-            result = load_result(name, FULL_EPOCHS)
-        except DataError as exc:
-            print(f"skipping {name}: {exc}", file=sys.stderr)
-            continue
-        try:
-            rows.append(table_row(name, result, spreads))
-        except (KeyError, TypeError, ValueError) as exc:
-            print(f"skipping {name}: its saved result (or its seed spread) has no usable {exc}", file=sys.stderr)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([table_row(name, result, spreads) for name, result in runs.items()])
 
 
 def table_row(name: str, result: dict, spreads: dict) -> dict:
@@ -121,24 +132,29 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def refresh_results_table() -> pd.DataFrame:
-    """Write results/results.csv and replace the table between the README's markers."""
+def refresh_results_table_and_figure() -> pd.DataFrame:
+    """Write results/results.csv, the README's table (between its markers) and the figure, all or none of them.
+
+    Every results file is read and checked first; the three files are then
+    written together, so a damaged input or a failed write leaves all three as they were.
+    """
     text = README.read_text(encoding="utf-8")
     if TABLE_START not in text or TABLE_END not in text:
         raise DataError(f"{README.name}: the lines {TABLE_START} and {TABLE_END} that mark where the results table "
                         "goes are missing; put them back (nothing was written)")
-    table = results_table()
-    if table.empty:
-        raise DataError("no full-run results in results/: run 'python -m utils notebooks' first")
-    write_atomically(RESULTS_DIR / "results.csv", lambda stream: table.to_csv(stream, index=False, float_format="%.4f"))
+    runs = saved_full_runs()
+    table = results_table(runs)
+    csv_text = table.to_csv(index=False, float_format="%.4f")
     before, rest = text.split(TABLE_START, 1)
     _, after = rest.split(TABLE_END, 1)
-    write_text_atomically(README, f"{before}{TABLE_START}\n{markdown_table(table)}\n{TABLE_END}{after}")
-    print(f"wrote {RESULTS_DIR.relative_to(REPO_ROOT)}/results.csv and the README table ({len(table)} rows)")
+    readme = f"{before}{TABLE_START}\n{markdown_table(table)}\n{TABLE_END}{after}"
+    figure = figure_png(runs)
+    write_files_atomically({RESULTS_DIR / "results.csv": csv_text, README: readme, FIGURE: figure})
+    print(f"wrote {shown(RESULTS_DIR / 'results.csv')} and the README table ({len(table)} rows), and {shown(FIGURE)}")
     return table
 
 
-def readme_figure():
+def readme_figure(runs: dict[str, dict]):
     """Real against predicted January opens for both tickers, from the saved full-run results; the Figure."""
     import matplotlib
 
@@ -150,14 +166,8 @@ def readme_figure():
     figure, axes = plt.subplots(1, 2, figsize=(15, 5))
     for ax, ticker in zip(axes, ("GOOG", "AMZN")):
         prices = load_prices(ticker)
-        forecasts = {}
-        for name, (nb_ticker, _, _) in NOTEBOOKS.items():
-            if nb_ticker == ticker:
-                result = load_result(name, FULL_EPOCHS)
-                if len(result["predictions"]) != len(prices.test):
-                    raise DataError(f"results/{name}.json holds {len(result['predictions'])} predictions for the "
-                                    f"{len(prices.test)} test days of {ticker}: run {name} again to rewrite it")
-                forecasts[f"{name}: {model_label(result)}"] = result["predictions"]
+        forecasts = {f"{name}: {model_label(result)}": result["predictions"] for name, result in runs.items()
+                     if result["ticker"] == ticker}
         plot_forecasts(prices.test_dates, prices.test_open, forecasts, ticker,
                        naive=naive_forecast(prices.train_open, prices.test_open),
                        title=f"{ticker}, January 2019: one-step LSTM forecasts", ax=ax)
@@ -165,13 +175,14 @@ def readme_figure():
     return figure
 
 
-def draw_readme_figure() -> None:
-    """Save :func:`readme_figure` as the README's PNG."""
+def figure_png(runs: dict[str, dict]) -> bytes:
+    """:func:`readme_figure` as PNG bytes, for the README."""
     import matplotlib.pyplot as plt
 
-    figure = readme_figure()
+    figure = readme_figure(runs)
     try:
-        write_atomically(FIGURE, lambda stream: figure.savefig(stream, format="png", dpi=80), binary=True)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
     finally:
         plt.close(figure)
-    print(f"wrote {FIGURE.relative_to(REPO_ROOT)}")
+    return buffer.getvalue()

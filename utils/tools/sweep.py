@@ -35,12 +35,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomically, write_text_atomically
+from ..atomic import check_can_write, write_atomically, write_text_atomically
 from ..data import data_dir, load_prices, prices_for_month
 from ..epochs import FULL_EPOCHS, effective_epochs
 from ..errors import DataError
+from ..evaluation import naive_comparison
 from ..files import sha256_of
 from ..results import results_dir
+from ..schema import SWEEP_ROW, check_record
 from ..training import set_seed
 from ..values import (
     MAX_EPOCHS,
@@ -136,6 +138,10 @@ def read_sweep_file(path: Path) -> tuple[str, list[dict]]:
     for line, row in enumerate(rows, start=2):
         if None in row or any(row[name] is None for name in COLUMNS):
             raise DataError(f"--out {path}, row {line}: not {len(COLUMNS)} values; repair or move that file")
+        try:
+            check_record(row, SWEEP_ROW, f"--out {path}, row {line}")
+        except DataError as exc:
+            raise DataError(f"{exc}; repair or move that file (nothing was appended to it)") from None
     return text, rows
 
 
@@ -266,10 +272,56 @@ def cpu_pinning_plugin(cpus: list[int]):
             if not hasattr(os, "sched_setaffinity") or whole_number(str(worker.name)) is None:
                 return
             cpu = {cpus[int(worker.name) % len(cpus)]}
-            for thread in os.listdir("/proc/self/task"):
+            try:
+                threads = os.listdir("/proc/self/task")  # Linux's list of the process's threads
+            except OSError:
+                return  # a system with affinity but without /proc: the worker runs unpinned, only slower
+            for thread in threads:
                 os.sched_setaffinity(int(thread), cpu)
 
     return PinToOneCPU()
+
+
+# A Dask scheduler greets every new connection with a short handshake message: its length (8 bytes, little-endian),
+# then a frame holding msgpack keys such as "compression" and "pickle-protocol".
+HANDSHAKE_MOST_BYTES = 1 << 16
+HANDSHAKE_WORDS = (b"compression", b"pickle-protocol")
+
+
+def check_answers_as_dask(scheduler: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Refuse, in one line and within ``timeout`` seconds, a ``tcp://`` address where no Dask scheduler greets us.
+
+    Dask's own client waits without end for a server that never speaks (a web
+    server) and reads a stranger's first bytes as a message length (exabytes).
+    Other protocols (``tls://``, ``inproc://``) are left to Dask.
+    """
+    import socket
+
+    address = scheduler.strip()
+    if "://" in address and not address.startswith("tcp://"):
+        return
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not host or whole_number(port) is None:
+        raise DataError(f"--scheduler {scheduler}: give the scheduler's address as tcp://HOST:PORT")
+    deadline = time.monotonic() + timeout
+    greeting = b""
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as connection:
+            while len(greeting) < 8 or not any(word in greeting for word in HANDSHAKE_WORDS):
+                connection.settimeout(max(0.1, deadline - time.monotonic()))
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                greeting += chunk
+                if len(greeting) >= 8 and int.from_bytes(greeting[:8], "little") > HANDSHAKE_MOST_BYTES:
+                    break
+    except TimeoutError:
+        pass
+    except OSError:
+        raise DataError(f"--scheduler {scheduler}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s") from None
+    if not any(word in greeting for word in HANDSHAKE_WORDS) or int.from_bytes(greeting[:8], "little") > HANDSHAKE_MOST_BYTES:
+        raise DataError(f"--scheduler {scheduler}: something answers there, but not as a Dask scheduler (start one "
+                        "with 'dask scheduler' and give its tcp:// address)")
 
 
 @contextmanager
@@ -285,6 +337,7 @@ def dask_client(scheduler: str | None, workers: int | None):
                         "(or pip install -r requirements.txt)") from None
 
     if scheduler:
+        check_answers_as_dask(scheduler)
         try:
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError, TypeError):
@@ -382,15 +435,53 @@ def default_out(epochs: int) -> Path:
     return results_dir(epochs) / "sweeps" / DEFAULT_OUT_NAME
 
 
+def check_out(out: Path) -> Path:
+    """``--out`` names a CSV file (its figure goes beside it, as .png): anything else would be overwritten."""
+    out = Path(out)
+    if out.suffix.lower() != ".csv":
+        raise DataError(f"--out {out}: must be a .csv file (the figure is written beside it with .png)")
+    if out.is_dir():
+        raise DataError(f"--out {out}: is a folder; give a .csv file's path")
+    return out
+
+
+@contextmanager
+def locked(out: Path):
+    """Hold ``out``'s lock file (``out.lock``) while this sweep reads and appends to it; a second sweep on the same
+    file refuses at once rather than replace the first one's rows."""
+    try:
+        from filelock import FileLock, Timeout
+    except ImportError:
+        raise DataError("the sweep needs the filelock package to share its file safely: pip install -e .[sweep] "
+                        "(or pip install -r requirements.txt)") from None
+    lock_path = out.with_name(out.name + ".lock")
+    check_can_write(lock_path)
+    try:
+        with FileLock(lock_path, timeout=0):
+            yield
+    except Timeout:
+        raise DataError(f"--out {out}: another sweep is writing to this file (it holds {lock_path.name}); wait for it "
+                        "to finish, then run this one again to train what it lacks, or give another --out") from None
+
+
 def run_sweep(product: list[dict], out: Path, scheduler: str | None = None, workers: int | None = None,
               stream=None) -> SweepOutcome:
-    """Train every setting of ``product`` not yet in ``out``, appending each row to ``out`` as it finishes."""
-    stream = stream or sys.stderr
-    out = Path(out)
+    """Train every setting of ``product`` not yet in ``out``, appending each row to ``out`` as it finishes.
+
+    The file is locked from the first read to the last row, so two sweeps on one file never lose each other's rows.
+    """
+    out = check_out(out)
+    read_sweep_file(out)  # a damaged file is refused before even a lock file is made beside it
+    with locked(out):  # read again under the lock: another sweep may have appended since
+        return _run_sweep(product, out, scheduler, workers, stream or sys.stderr)
+
+
+def _run_sweep(product: list[dict], out: Path, scheduler: str | None, workers: int | None, stream) -> SweepOutcome:
     text, rows = read_sweep_file(out)
     done = rows_done(rows, out)
     digests = check_settings(product)
     todo = [settings for settings in product if setting_key(settings) not in done]
+    check_can_write(out)
     plan = f"{len(product)} trainings in this sweep: {len(product) - len(todo)} already in {out}, {len(todo)} to train"
     if not todo:
         print(plan, file=stream, flush=True)
@@ -428,21 +519,35 @@ def setting_labels(frame) -> list[str]:
     return labels
 
 
+# The summary's verdict columns, in naive_comparison's words (the one rule that turns a ratio into words).
+VERDICTS = {"beats": "beats the naive forecast", "about as well": "does about as well as the naive forecast",
+            "worse": "does worse than the naive forecast"}
+
+
+def verdict_column(ratio: float) -> str:
+    """Which of VERDICTS :func:`utils.evaluation.naive_comparison` gives ``ratio``."""
+    words = naive_comparison(ratio)
+    return next(column for column, start in VERDICTS.items() if words.startswith(start))
+
+
 def summary_table(frame):
-    """Per setting: runs, mean and spread of the RMSE ratio, and how many runs beat the naive forecast."""
+    """Per setting: runs, mean and sample standard deviation of the RMSE ratio, and how many runs beat the naive
+    forecast, did about as well or did worse, by naive_comparison's rule."""
     import pandas as pd
 
-    frame = frame.assign(setting=setting_labels(frame))
+    frame = frame.assign(setting=setting_labels(frame), verdict=[verdict_column(ratio) for ratio in frame["rmse_ratio"]])
     table = frame.groupby("setting", sort=False)["rmse_ratio"].agg(
         runs="size", mean="mean", sd="std", lowest="min", highest="max")
-    beat = frame.assign(beat=frame["rmse_ratio"] < 1).groupby("setting", sort=False)["beat"].sum()
-    table["beat naive"] = [f"{int(won)} of {runs}" for won, runs in zip(beat, table["runs"])]
+    counts = frame.groupby(["setting", "verdict"], sort=False).size()
+    for column in VERDICTS:
+        table[column] = [f"{counts.get((setting, column), 0)} of {runs}" for setting, runs in table["runs"].items()]
     return pd.DataFrame(table).rename(columns={"mean": "mean ratio", "sd": "sd of ratio"}).round(3)
 
 
 def read_rows_frame(path: Path):
     import pandas as pd
 
+    read_sweep_file(path)  # every row checked against the schema before any figure or summary is made of it
     frame = pd.read_csv(path, dtype={"years": str, "test_month": str, "ticker": str})
     # Settings side by side in a fixed order (the file keeps the order the trainings finished in).
     return frame.sort_values([*GROUP_COLUMNS, "test_month", "seed"], kind="stable", ignore_index=True)
@@ -514,7 +619,7 @@ def command_sweep(args) -> int:
     epochs = args.epochs if args.epochs is not None else effective_epochs()
     product = settings_product(args.tickers, args.units, args.dropout, args.years, args.seeds, args.test_months,
                                epochs, args.window)
-    out = args.out or default_out(epochs)
+    out = check_out(args.out or default_out(epochs))
     outcome = run_sweep(product, out, scheduler=args.scheduler, workers=args.workers)
     if outcome.trained:
         print(f"trained {outcome.trained} in {outcome.training_seconds:.0f} s ({outcome.per_minute:.1f} per minute)",

@@ -30,10 +30,9 @@ from ..atomic import write_text_atomically
 from ..errors import DataError
 from ..files import REPO_ROOT, shown
 from ..registry import notebook_path
+from ..solutions import BEGIN, BLANK, END, solution_blocks
 
 TASK_NOTEBOOKS = ("Activity9.01", "Activity9.02", "Activity9.03")
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-BLANK = "# your code here"
 SOLUTION_ONLY, TASK_ONLY = "solution-only", "task-only"
 # Cell and notebook metadata written by one execution, not part of the notebook's content.
 RUN_METADATA = ("execution", "papermill", "ExecuteTime", "widgets")
@@ -59,34 +58,6 @@ def _read(path: Path):
         return nbformat.read(path, as_version=4)
     except (ValueError, UnicodeDecodeError, nbformat.reader.NotJSONError) as exc:
         raise DataError(f"{relative}: not a readable notebook ({str(exc).splitlines()[0]})") from None
-
-
-def solution_blocks(source: str, where: str) -> tuple[str, list[str]]:
-    """``source`` with each marked block replaced by a blank, and the blocks' own lines (markers left out).
-
-    ``where`` names the notebook and cell in the one-line error about unbalanced markers.
-    """
-    kept, blocks, block, indent = [], [], None, ""
-    lines = source.splitlines(keepends=True)
-    for number, line in enumerate(lines, start=1):
-        marker = line.strip()
-        if marker == BEGIN:
-            if block is not None:
-                raise DataError(f"{where}, line {number}: {BEGIN} inside another solution block")
-            block, indent = [], line[: len(line) - len(line.lstrip())]
-        elif marker == END:
-            if block is None:
-                raise DataError(f"{where}, line {number}: {END} without a {BEGIN} before it")
-            kept.append(indent + BLANK + ("\n" if line.endswith("\n") else ""))
-            blocks.append("".join(block))
-            block = None
-        elif block is not None:
-            block.append(line)
-        else:
-            kept.append(line)
-    if block is not None:
-        raise DataError(f"{where}: {BEGIN} without an {END} after it")
-    return "".join(kept), blocks
 
 
 def _tags(cell) -> list[str]:
