@@ -123,7 +123,7 @@ def readme(files: list[Path], solutions: bool) -> str:
     notebooks = "\n".join(f"- `{path.as_posix()}`" for path in files if path.suffix == ".ipynb")
     solution_note = ("The activities' solution notebooks (`Activity9.0N/Activity9.0N.ipynb`) are included."
                      if solutions else
-                     "The activities' solutions are not included: each task's `solution()` says that the instructor "
+                     "The activities' solutions are not included: a task step's `solution()` says that the instructor "
                      "will share them. The hints are there.")
     return f"""# LSTM forecasts of GOOG and AMZN: the learners' copy
 
@@ -142,10 +142,12 @@ sees its layers, including where an activity's model puts its dropout.
 
 ## Install and open
 
+Python 3.11, 3.12 or 3.13; in this folder (Windows: `py -3.11` and `.venv\\Scripts\\` instead):
+
 ```bash
-python3 -m venv .venv
-.venv/bin/pip install -r requirements.txt     # the tested versions, and this folder's utils package
-.venv/bin/jupyter lab                          # then open Exercise9.01/Exercise9.01.ipynb
+python3.11 -m venv .venv
+.venv/bin/python -m pip install -r requirements.txt   # the tested versions, and this folder's utils package
+.venv/bin/jupyter lab Exercise9.01/Exercise9.01.ipynb
 ```
 
 Each notebook's first code cell holds its parameters: `TRAIN = False` loads the trained model instead of
@@ -154,12 +156,13 @@ training it (seconds instead of minutes), and `WORKSHOP_EPOCHS=2` in the environ
 ## Start again
 
 ```bash
-.venv/bin/python -m utils reset Activity9.01_task      # one notebook and its results, as handed out
-.venv/bin/python -m utils reset --all                  # everything
+.venv/bin/python -m utils reset Activity9.01_task   # one notebook and its results, as handed out
+.venv/bin/python -m utils reset --all               # everything
 ```
 
 `reset` lists what it will replace and asks before it replaces a notebook you changed (`--yes` skips the
-question); the copies it restores from are in `{PRISTINE_FOLDER}/`.
+question; "no" keeps your notebook and restores the rest); the copies it restores from are in
+`{PRISTINE_FOLDER}/`. Your own results (in `my-results/`) are left alone.
 """
 
 
