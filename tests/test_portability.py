@@ -68,11 +68,11 @@ def test_the_learners_path_runs_without_posix_only_calls(portable_copy, monkeypa
     from nbclient import NotebookClient
 
     root = portable_copy
-    # A quick training of Exercise 9.01: its results go to the copy's results/epochs-1/.
+    # A quick training of Exercise 9.01: its results go to the copy's my-results/epochs-1/ (a learner's run, saved apart).
     monkeypatch.setenv("WORKSHOP_EPOCHS", "1")
     exercise = run_notebook(root / "Exercise9.01" / "Exercise9.01.ipynb")
     assert "no POSIX-only calls here" in printed_text(exercise.cells[0])
-    assert json.loads((root / "results" / "epochs-1" / "Exercise9.01.json").read_text(encoding="utf-8"))["epochs"] == 1
+    assert json.loads((root / "my-results" / "epochs-1" / "Exercise9.01.json").read_text(encoding="utf-8"))["epochs"] == 1
 
     # An activity with TRAIN = False, as a class follows it: the committed model, loaded.
     monkeypatch.delenv("WORKSHOP_EPOCHS")
