@@ -298,4 +298,6 @@ def test_each_committed_model_reproduces_its_committed_predictions(name, shipped
     X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, prices.test_open), settings["window"]),
                              settings["window"])
     committed = results.load_result(name, 100)["predictions"]
-    np.testing.assert_allclose(predict_prices(model, X_test, scaler), committed, rtol=0, atol=1e-4)
+    # A tenth of a cent: one float32 step of the scaled output is about 1e-4 $ over AMZN's price range, and a process
+    # that ran other models first (another loop, other compiled code) may land a few steps away.
+    np.testing.assert_allclose(predict_prices(model, X_test, scaler), committed, rtol=0, atol=1e-3)
