@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -84,7 +85,7 @@ def test_an_explicit_keras_backend_and_xla_flags_win(tmp_path):
     # Keras's NumPy backend stands for any explicit choice here: it starts in a second, TensorFlow in ten.
     assert in_fresh_process("print(keras.backend.backend())", home=tmp_path, KERAS_BACKEND="numpy") == "numpy"
     assert in_fresh_process("print(os.environ['XLA_FLAGS'])", home=tmp_path,
-                            XLA_FLAGS="--xla_cpu_use_thunk_runtime=true") == "--xla_cpu_use_thunk_runtime=true"
+                            XLA_FLAGS="--xla_cpu_multi_thread_eigen=true") == "--xla_cpu_multi_thread_eigen=true"
 
 
 def test_a_backend_chosen_in_keras_json_wins(tmp_path):
@@ -531,7 +532,8 @@ def test_input_dropout_inside_the_layer_matches_keras_while_training(fast_calls)
     dropped = np.asarray(outputs_and_gradients(fast, x, training=True)[0])
     assert not np.allclose(dropped, outputs_and_gradients(fast, x)[0], atol=1e-3), "no input was dropped"
     assert_same_outputs_and_gradients(fast, looped, x, training=True)
-    assert fast_calls
+    # Keras before 3.4 sends no layer with dropout to the hook: its own loop runs (the numbers above still hold).
+    assert fast_calls or "if not self.dropout" in inspect.getsource(keras.layers.LSTM.inner_loop)
 
 
 @fast_loop_only

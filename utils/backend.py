@@ -65,6 +65,8 @@ import os
 import sys
 from pathlib import Path
 
+from .atomic import write_json_atomically
+
 BACKEND_VARIABLE = "KERAS_BACKEND"
 FAST_CPU_BACKEND = "jax"
 KERAS_DEFAULT_BACKEND = "tensorflow"
@@ -234,8 +236,6 @@ def _cached_verdicts() -> dict:
 
 def _store_verdict(key: str, verdict: dict) -> None:
     """Add one verdict to the cache file; skipped where the folder cannot be written (a read-only home)."""
-    from .atomic import write_json_atomically
-
     try:
         self_test_file().parent.mkdir(parents=True, exist_ok=True)
         write_json_atomically(self_test_file(), {**_cached_verdicts(), key: verdict})
