@@ -1,7 +1,8 @@
 """The workshop's tooling, for instructors and maintainers: ``cli`` (``python -m utils``), ``main_job`` (re-executes
 the notebooks), ``sweep`` (many trainings on Dask), ``pipeline`` (every step of a notebook, for the command line and
 the sweep), ``model`` (the command line's model builder), ``report`` (data check, results table, README figure),
-``tasks`` (task notebooks from the solutions), ``download`` (optional yfinance download), and ``fast_lstm`` with
-``jax_lstm`` (the fast CPU LSTM path). The tooling imports the lesson wing (``utils``); the lesson wing imports
+``tasks`` (task notebooks from the solutions), ``download`` (optional yfinance download), ``release_checks`` (other
+library releases in fresh environments: make test-matrix, test-newest, colab-check), and ``fast_lstm`` with
+``jax_lstm`` (the fast CPU LSTM path and its self-test). The tooling imports the lesson wing (``utils``); the lesson wing imports
 nothing from here but the fast path, from :func:`utils.backend.load_keras`.
 """
