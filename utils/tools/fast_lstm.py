@@ -118,9 +118,11 @@ def self_test() -> str | None:
     with ``keras.src.backend.lstm`` as Keras has it (on JAX that hook declines and the layer runs its own loop), once
     wrapped by :func:`install`, with and without ``return_sequences``, dropout off: the sequence or last output, both
     states, and the gradients of the inputs and the three weights must agree within the tolerances above, and the
-    layer must really have called the hook. Leaves ``keras.src.backend.lstm`` as it found it.
+    layer must really have called the hook. Then a layer with input dropout, outside training, must predict the same
+    both ways. Leaves ``keras.src.backend.lstm`` as it found it.
     """
     import keras
+    import numpy as np
     from keras.src import backend as keras_backend
 
     if not callable(getattr(keras_backend, "lstm", None)):
@@ -140,6 +142,15 @@ def self_test() -> str | None:
             problem = _difference(got, expected, return_sequences)
             if problem:
                 return f"the fast loop's {problem} Keras {keras.__version__}'s own loop"
+        # The hook cannot see whether the layer trains: a Keras that hands it inputs with dropout applied outside
+        # training too (3.8 does) would change what a layer with dropout predicts.
+        layer, x = _self_test_layer(keras, True, dropout=0.5)
+        keras_backend.lstm = keras_own
+        expected = np.asarray(layer(x, training=False)[0])
+        keras_backend.lstm = wrapped
+        if not np.allclose(np.asarray(layer(x, training=False)[0]), expected, atol=OUTPUT_TOLERANCE):
+            return (f"Keras {keras.__version__} hands the hook inputs with dropout applied outside training too, "
+                    "so a layer with dropout would predict differently")
     except Exception as error:  # any failure of Keras's internals here means: do not use the path
         message = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         return f"the self-test raised {type(error).__name__} on Keras {keras.__version__}: {message}".rstrip(": ")
@@ -148,11 +159,11 @@ def self_test() -> str | None:
     return None
 
 
-def _self_test_layer(keras, return_sequences: bool):
+def _self_test_layer(keras, return_sequences: bool, dropout: float = 0.0):
     import numpy as np
 
     batch, steps, features, units = (SELF_TEST_SHAPE[key] for key in ("batch", "steps", "features", "units"))
-    layer = keras.layers.LSTM(units, return_sequences=return_sequences, return_state=True)
+    layer = keras.layers.LSTM(units, return_sequences=return_sequences, return_state=True, dropout=dropout, seed=1)
     layer.build((None, steps, features))
     rng = np.random.default_rng(0)
     # Random weights, the bias included (Keras starts it at zero), so that every gate matters.
