@@ -66,7 +66,7 @@ def keras_json(folder: Path, text: str) -> Path:
 SHOW_BACKEND = "print(keras.backend.backend(), os.environ.get('XLA_FLAGS'))"
 
 
-@jax_only
+@fast_loop_only
 def test_jax_on_one_thread_with_a_compile_cache_is_chosen_when_nothing_is_set(tmp_path):
     compile_something = "import jax; jax.jit(lambda x: x * 2)(1.0); "
     # A first start: no verdict cached, so the self-test runs once (in a child process when TensorFlow is installed
@@ -352,7 +352,7 @@ def test_a_failed_self_test_keeps_keras_own_code_and_says_why(monkeypatch, fast_
     assert fast_calls == []
 
 
-@jax_only
+@fast_loop_only
 def test_the_self_test_passes_on_this_keras_and_leaves_the_hook_as_it_was():
     from keras.src import backend as keras_backend
 
