@@ -75,6 +75,8 @@ FAST_LSTM_VARIABLE = "WORKSHOP_FAST_LSTM"
 XLA_FLAGS_VARIABLE = "XLA_FLAGS"
 ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 COMPILE_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
+# The oldest JAX minor whose compile cache the workshop turns on (jax_compile_cache_is_safe says why).
+SAFE_COMPILE_CACHE_JAX = (0, 6)
 # The self-test's verdicts, one per installation (see the module's docstring), beside JAX's compile cache.
 SELF_TEST_FILE = "fast-lstm-self-test.json"
 # The workshop's files whose code the self-test checks: a change to either asks for a new verdict.
@@ -126,8 +128,9 @@ def choose_backend() -> str:
         # Keep XLA's compiled code on disk, so that running a notebook again, or a model of the same
         # shape (the tests build many), skips a compile of several seconds. JAX's own cache;
         # by default it keeps only compiles over a second long, we keep them all.
-        os.environ.setdefault(COMPILE_CACHE_VARIABLE, str(compile_cache_folder()))
-        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        if jax_compile_cache_is_safe():
+            os.environ.setdefault(COMPILE_CACHE_VARIABLE, str(compile_cache_folder()))
+            os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     return chosen or KERAS_DEFAULT_BACKEND
 
 
@@ -304,6 +307,22 @@ def jax_default_device_is_cpu() -> bool:
     if sys.platform == "darwin":
         return False  # jax-metal: the Mac's GPU
     return not any(os.path.exists(device) for device in ACCELERATOR_DEVICE_FILES)
+
+
+def jax_compile_cache_is_safe() -> bool:
+    """False on a JAX older than :data:`SAFE_COMPILE_CACHE_JAX`: there the workshop leaves JAX's disk cache off.
+
+    With the cache on, JAX 0.4.26 (Keras 3.3) and 0.5.0 (Keras 3.8) ran one model's training step with another
+    model's compiled code in the same process (``test_training_a_few_epochs_gives_keras_losses_and_weights``:
+    the second model's first SGD step was off by 1e19; with the cache off, both were exact). JAX 0.6.1 and later
+    passed the same test (``make test-matrix``).
+    """
+    try:
+        version = importlib.metadata.version(FAST_CPU_BACKEND)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    return numbers >= SAFE_COMPILE_CACHE_JAX
 
 
 def compile_cache_folder() -> Path:
