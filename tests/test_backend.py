@@ -526,12 +526,12 @@ def test_a_stateful_layer_carries_its_state_like_keras(fast_calls):
     fast, looped = paired_layers(units=4, return_sequences=False, batch=2, stateful=True)
     rng = np.random.default_rng(8)
     batches = [rng.normal(size=(2, 7, 3)).astype("float32") for _ in range(3)]
-    as_numpy = keras.ops.convert_to_numpy  # Keras 3.10 returns a stateful layer's output as its state variable
     for x in batches:  # each call starts from the state the previous one left
-        np.testing.assert_allclose(as_numpy(fast(x)), as_numpy(looped(x)), atol=1e-5)
-    carried = as_numpy(fast(batches[0]))
-    fast.reset_states()
-    assert not np.allclose(carried, as_numpy(fast(batches[0])), atol=1e-3), "the state made no difference"
+        np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(looped(x)), atol=1e-5)
+    carried = np.asarray(fast(batches[0]))
+    for state in fast.states:  # what reset_states() does; Keras 3.10's own reset_states fails on JAX 0.6
+        state.assign(np.zeros(state.shape, dtype="float32"))
+    assert not np.allclose(carried, np.asarray(fast(batches[0])), atol=1e-3), "the state made no difference"
     assert fast_calls
 
 
