@@ -2,6 +2,10 @@
 #   make notebooks   install, then re-execute all five notebooks with full training (the main job)
 #   make test        install, then lint and run the unit tests and nbval on the notebooks (quick training)
 #   make test-oldest the unit tests and every notebook (2 epochs) on the lowest library versions pyproject.toml declares
+#   make test-matrix the fast CPU LSTM path, the backend tests and Exercise 9.01 (2 epochs) on each Keras 3 minor listed
+#                    in utils/tools/release_checks.py, each in its own cached venv under build/matrix/
+#   make test-newest the whole suite (as make test) on the newest releases inside pyproject.toml's ranges
+#   make colab-check the README's Colab recipe on Colab-like libraries, Exercise 9.01 at 2 epochs
 #   make check-wheels every pin of requirements.txt has a wheel for each system and Python the README names (asks PyPI)
 # Learners need none of them: the README's set-up is three plain commands per system, and docs/instructors.md
 # gives each target's plain command.
@@ -18,7 +22,10 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest lint notebooks table benchmark check-wheels kernel-memory
+.PHONY: install test test-oldest test-matrix test-newest colab-check lint notebooks table benchmark check-wheels kernel-memory
+# The suite's command, shared by make test and make test-newest: $(call run_suite,BIN-FOLDER).
+run_suite = KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(1)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+NEWEST_BIN := build/newest/bin
 
 install: $(VENV)/.installed
 
@@ -32,7 +39,7 @@ lint: install
 	$(BIN)/ruff check utils tests benchmarks
 
 test: lint
-	KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(call run_suite,$(BIN))
 
 # A fresh virtual environment whenever the lowest versions change.
 $(OLDEST_VENV)/.installed: constraints/requirements-oldest.txt pyproject.toml
@@ -45,6 +52,18 @@ $(OLDEST_VENV)/.installed: constraints/requirements-oldest.txt pyproject.toml
 # Every cell must run; outputs are not compared with the committed ones (other versions print other digits).
 test-oldest: $(OLDEST_VENV)/.installed
 	KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$(TEST_EPOCHS) $(OLDEST_BIN)/python -m pytest --nbval-lax
+
+test-matrix: install
+	$(BIN)/python -m utils.tools.release_checks matrix $(if $(ONLY),--only $(ONLY))
+
+# Installs afresh (pip upgrades build/newest/) every time: its verdict depends on the day it runs.
+test-newest: install
+	$(BIN)/python -m utils.tools.release_checks newest
+	$(NEWEST_BIN)/ruff check utils tests benchmarks
+	$(call run_suite,$(NEWEST_BIN))
+
+colab-check: install
+	$(BIN)/python -m utils.tools.release_checks colab
 
 notebooks: install
 	$(BIN)/python -m utils notebooks $(if $(ONLY),--only $(ONLY))

@@ -16,7 +16,8 @@ because a process can load Keras on one backend only:
 It prints the host line first (``benchmarks/host.py``: CPU, AVX2/AVX-512, L2
 and L3, thread settings), then one row per (path, units): the first epoch (which includes tracing
 and start-up), the median seconds per epoch after the first, the speed-up over
-the plain code, the final training loss and the January RMSE in dollars.
+the plain code, whether the fast path's self-test passed (utils/backend.py; the plain path has none), the final
+training loss and the January RMSE in dollars.
 With ``--repeats N`` the two paths take turns N times, and the seconds per
 epoch are the median over the N runs, with their range: on a shared machine
 one run of either path can be slowed by what else runs at that moment.
@@ -56,7 +57,7 @@ def plain_chapter_model(keras, window: int, units: int):
 def measure(path: str, units: int, epochs: int, ticker: str) -> dict:
     """Train one model in this process and return its timings and scores."""
     sys.path.insert(0, str(ROOT))
-    from utils.backend import load_keras
+    from utils.backend import fast_path_verdict, load_keras
     from utils.data import load_prices
     from utils.evaluation import forecast_metrics
     from utils.features import fit_scaler, january_inputs, make_windows, scale
@@ -86,8 +87,12 @@ def measure(path: str, units: int, epochs: int, ticker: str) -> dict:
     timer = EpochTimer()
     history = model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0, callbacks=[timer])
     predicted = predict_prices(model, X_test, scaler)
+    # The fast path's self-test as this process's load_keras() found it (cached, or run once); the plain path skips it.
+    verdict = fast_path_verdict(in_this_process=False, run_if_unknown=False) if path == "project" else None
     return {
         "backend": keras.backend.backend(),
+        "self_test": "-" if verdict is None else "passed" if verdict["passed"] else "failed",
+        "self_test_reason": verdict["reason"] if verdict else "",
         "first": timer.seconds[0],
         "per_epoch": statistics.median(timer.seconds[1:]) if epochs > 1 else timer.seconds[0],
         "loss": history.history["loss"][-1],
@@ -138,7 +143,7 @@ def main() -> None:
     print(host_line())
     print(f"{versions()}; {args.ticker}, {args.epochs} epochs, batch 32, seed 1, {args.repeats} run(s) of each path")
     print(f"{'path':9}{'backend':>12}{'units':>6}{'first epoch s':>15}{'s/epoch':>9}{'range':>13}{'speed-up':>10}"
-          f"{'loss':>10}{'RMSE $':>9}")
+          f"{'self-test':>11}{'loss':>10}{'RMSE $':>9}")
     for units in args.units:
         runs = {path: [] for path in PATHS}
         for _ in range(args.repeats):
@@ -149,7 +154,10 @@ def main() -> None:
             row, seconds = done[0], [run["per_epoch"] for run in done]
             spread = f"{min(seconds):.2f}-{max(seconds):.2f}"
             print(f"{path:9}{row['backend']:>12}{units:6d}{row['first']:15.2f}{per_epoch[path]:9.2f}{spread:>13}"
-                  f"{per_epoch['plain'] / per_epoch[path]:10.2f}{row['loss']:10.5f}{row['rmse']:9.2f}", flush=True)
+                  f"{per_epoch['plain'] / per_epoch[path]:10.2f}{row['self_test']:>11}{row['loss']:10.5f}"
+                  f"{row['rmse']:9.2f}", flush=True)
+            if row["self_test_reason"]:
+                print(f"  the fast path is off: {row['self_test_reason']}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def lstm_with_random_weights(units: int, features: int, return_sequences: bool, 
 def on_fast_cpu_path() -> bool:
     from utils.backend import use_fast_cpu_lstm
 
-    return use_fast_cpu_lstm()  # the JAX backend on a CPU, with a Keras version the hook was checked on
+    return use_fast_cpu_lstm()  # the JAX backend on a CPU, where the fast path passed its self-test
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import sys
 import warnings
 
 from ..atomic import check_can_write
+from ..backend import describe_training_path
 from ..data import load_prices
 from ..epochs import FULL_EPOCHS, effective_epochs
 from ..errors import DataError
@@ -181,6 +182,9 @@ def command_train(args) -> int:
         for seed in seeds
     ]
     result = runs[0] if args.seeds is None else seed_spread(runs)
+    if not args.load:
+        # One line, on stderr so that --json stays one object: which LSTM code trained, and why not the fast path.
+        print(describe_training_path(), file=sys.stderr)
     if args.save:
         saved = save_cli_result(result)
         print(f"saved {shown(saved)}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """The fast CPU LSTM path's internals: the hook around Keras's backend LSTM, and glibc's allocator settings.
 
 :func:`utils.backend.load_keras` decides whether the path applies (Keras on
-JAX, a checked Keras, the fast loop wanted) and then calls :func:`install` and
-:func:`reuse_freed_memory`. Nothing here runs at import. The compiled loop
+JAX on the CPU, the fast loop wanted, and :func:`self_test` passed for this
+Keras and JAX) and then calls :func:`install` and :func:`reuse_freed_memory`.
+Nothing here runs at import. The compiled loop
 itself is :mod:`utils.tools.jax_lstm`; ``docs/speed.md`` has the measurements.
 """
 
@@ -46,8 +47,8 @@ def reuse_freed_memory() -> bool:
 def install() -> None:
     """Route Keras's backend LSTM through :func:`fast_lstm` for the cases it covers; nothing if already done.
 
-    The caller (:func:`utils.backend.load_keras`) has checked that Keras runs on JAX, on a version of Keras this
-    hook was checked on, and that the fast loop is wanted.
+    The caller (:func:`utils.backend.load_keras`) has checked that Keras runs on JAX, that :func:`self_test`
+    passed on this Keras and JAX, and that the fast loop is wanted.
     """
     from keras.src import backend as keras_backend
 
@@ -61,12 +62,14 @@ def _with_fast_cpu_lstm(keras_lstm):
     def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
              recurrent_activation, return_sequences=False, go_backwards=False, unroll=False):
         if fast_lstm_applies(inputs, mask, bias, activation, recurrent_activation, go_backwards, unroll):
+            lstm.fast_calls += 1  # counted once per trace under jit: the self-test's proof that the hook is used
             return fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias, return_sequences)
         return keras_lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias, activation,
                           recurrent_activation, return_sequences=return_sequences, go_backwards=go_backwards,
                           unroll=unroll)
 
     lstm.fast_cpu_lstm = True
+    lstm.fast_calls = 0
     lstm.keras_lstm = keras_lstm  # Keras's own, for code (and tests) that must run without the fast loop
     return lstm
 
@@ -101,3 +104,124 @@ def fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel
         time_major, *(jnp.asarray(a) for a in (initial_state_h, initial_state_c, kernel, recurrent_kernel, bias)))
     outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
     return last_h, outputs, [last_h, last_c]
+
+
+# The self-test's layer: small enough to run in well under a second once JAX is up, big enough that every gate and
+# every step counts. Tolerances: float32 round-off for these sizes (on Keras 3.15.1 the two loops differ by about
+# 1e-7 in outputs and 1e-6 in gradients); a real error in a gate or a gradient is of the order of the values themselves.
+SELF_TEST_SHAPE = {"batch": 4, "steps": 7, "features": 3, "units": 5}
+OUTPUT_TOLERANCE = 1e-5  # absolute, on outputs and states (values in -1..1)
+GRADIENT_TOLERANCE = 1e-4  # absolute plus relative, on the gradients of the inputs and the three weights
+
+
+def self_test() -> str | None:
+    """Check the fast loop against Keras's own loop in this process; None when they agree, else the one-line reason.
+
+    Keras must already run on JAX, on the CPU. Builds one LSTM layer with random weights and runs it twice, once
+    with ``keras.src.backend.lstm`` as Keras has it (on JAX that hook declines and the layer runs its own loop), once
+    wrapped by :func:`install`, with and without ``return_sequences``, dropout off: the sequence or last output, both
+    states, and the gradients of the inputs and the three weights must agree within the tolerances above, and the
+    layer must really have called the hook. Then a layer with input dropout, outside training, must predict the same
+    both ways. Leaves ``keras.src.backend.lstm`` as it found it.
+    """
+    import keras
+    import numpy as np
+    from keras.src import backend as keras_backend
+
+    if not callable(getattr(keras_backend, "lstm", None)):
+        return f"Keras {keras.__version__} has no keras.src.backend.lstm hook"
+    found = keras_backend.lstm
+    keras_own = getattr(found, "keras_lstm", found)
+    wrapped = _with_fast_cpu_lstm(keras_own)
+    try:
+        for return_sequences in (True, False):
+            layer, x = _self_test_layer(keras, return_sequences)
+            keras_backend.lstm = keras_own
+            expected = _outputs_and_gradients(layer, x)
+            keras_backend.lstm = wrapped
+            got = _outputs_and_gradients(layer, x)
+            if not wrapped.fast_calls:
+                return f"Keras {keras.__version__}'s LSTM layer never called the keras.src.backend.lstm hook"
+            problem = _difference(got, expected, return_sequences)
+            if problem:
+                return f"the fast loop's {problem} Keras {keras.__version__}'s own loop"
+        # The hook cannot see whether the layer trains: a Keras that hands it inputs with dropout applied outside
+        # training too (3.8 does) would change what a layer with dropout predicts.
+        layer, x = _self_test_layer(keras, True, dropout=0.5)
+        keras_backend.lstm = keras_own
+        expected = np.asarray(layer(x, training=False)[0])
+        keras_backend.lstm = wrapped
+        if not np.allclose(np.asarray(layer(x, training=False)[0]), expected, atol=OUTPUT_TOLERANCE):
+            return (f"Keras {keras.__version__} hands the hook inputs with dropout applied outside training too, "
+                    "so a layer with dropout would predict differently")
+    except Exception as error:  # any failure of Keras's internals here means: do not use the path
+        message = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        return f"the self-test raised {type(error).__name__} on Keras {keras.__version__}: {message}".rstrip(": ")
+    finally:
+        keras_backend.lstm = found
+    return None
+
+
+def _self_test_layer(keras, return_sequences: bool, dropout: float = 0.0):
+    import numpy as np
+
+    batch, steps, features, units = (SELF_TEST_SHAPE[key] for key in ("batch", "steps", "features", "units"))
+    layer = keras.layers.LSTM(units, return_sequences=return_sequences, return_state=True, dropout=dropout, seed=1)
+    layer.build((None, steps, features))
+    rng = np.random.default_rng(0)
+    # Random weights, the bias included (Keras starts it at zero), so that every gate matters.
+    layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+    return layer, rng.normal(size=(batch, steps, features)).astype("float32")
+
+
+def _outputs_and_gradients(layer, x):
+    """The layer's outputs and states, and the gradients of a weighted sum of them for the inputs and every weight."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    trainable = [v.value for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]
+
+    def weighted_sum(trainable, inputs):
+        outputs, _ = layer.stateless_call(trainable, non_trainable, inputs)
+        # A different weight for every value, so that each one gets its own gradient.
+        total = sum((out * jnp.linspace(0.1, 1.0, out.size).reshape(out.shape)).sum() for out in outputs)
+        return total, outputs
+
+    (_, outputs), (d_weights, d_inputs) = jax.value_and_grad(weighted_sum, argnums=(0, 1), has_aux=True)(
+        trainable, jnp.asarray(x))
+    return [np.asarray(out) for out in outputs], [np.asarray(d_inputs)] + [np.asarray(g) for g in d_weights]
+
+
+def _difference(got, expected, return_sequences: bool) -> str | None:
+    """What differs beyond the tolerances, as words (e.g. 'last state c differs by 0.03 from'), or None."""
+    import numpy as np
+
+    names = ["sequence" if return_sequences else "output", "last state h", "last state c"]
+    pairs = [(name, a, b, OUTPUT_TOLERANCE, 0.0) for name, a, b in zip(names, got[0], expected[0])]
+    pairs += [(f"gradient of the {name}", a, b, GRADIENT_TOLERANCE, GRADIENT_TOLERANCE)
+              for name, a, b in zip(("inputs", "kernel", "recurrent kernel", "bias"), got[1], expected[1])]
+    if len(got[0]) != len(expected[0]) or len(got[1]) != len(expected[1]):
+        return "outputs do not line up with those of"
+    for name, a, b, absolute, relative in pairs:
+        if a.shape != b.shape:
+            return f"{name} has shape {a.shape}, not the {b.shape} of"
+        if not np.allclose(a, b, atol=absolute, rtol=relative):
+            return f"{name} differs by {np.abs(a - b).max():.2g} from"
+    return None
+
+
+def report_self_test() -> None:
+    """Run :func:`self_test` in a process of its own and print its verdict as one JSON line (utils.backend reads it)."""
+    import json
+
+    import keras  # on JAX: the caller sets KERAS_BACKEND
+
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    reason = self_test()
+    print(json.dumps({"passed": reason is None, "reason": reason or ""}))
+
+
+if __name__ == "__main__":
+    report_self_test()
