@@ -67,11 +67,11 @@ UNSCALED_ABOVE = 2.0
 
 
 class _MistakeError(Exception):
-                    """A mistake found: the message is the hint printed after 'Not quite:'."""
+    """A mistake found: the message is the hint printed after 'Not quite:'."""
 
 
 class _NotDefinedError(Exception):
-                       """A variable the check needs is not defined yet."""
+    """A variable the check needs is not defined yet."""
 
 
 def check_scaling(**given) -> None:
