@@ -145,12 +145,14 @@ def verdict(summary: dict) -> str:
 
 def describe_lag(diagnostic: dict) -> str:
     """The lag diagnostic as three readable lines and a one-line reading of them."""
-    echo = diagnostic["corr_yesterday"] > diagnostic["corr_today"]
-    reading = (
-        "it follows yesterday's open more closely than today's: mostly an echo of the last price"
-        if echo
-        else "it follows today's open more closely than yesterday's"
-    )
+    today, yesterday = diagnostic["corr_today"], diagnostic["corr_yesterday"]
+    if max(today, yesterday) <= 0:
+        # -0.1 is above -0.9, but a forecast that moves against both days' opens follows neither.
+        reading = "it follows neither day's open: it does not move with either of them"
+    elif yesterday > today:
+        reading = "it follows yesterday's open more closely than today's: mostly an echo of the last price"
+    else:
+        reading = "it follows today's open more closely than yesterday's"
     return "\n".join([
         f"correlation with the same day's real open:  {diagnostic['corr_today']:+.3f}",
         f"correlation with the previous day's open:   {diagnostic['corr_yesterday']:+.3f}",
