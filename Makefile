@@ -1,6 +1,7 @@
 # Two commands set up and run everything (see README.md):
 #   make notebooks   install, then re-execute all five notebooks with full training (the main job)
 #   make test        install, then lint and run the unit tests and nbval on the notebooks (quick training)
+#   make mutation    mutmut over the lesson's modules and the sweep's summary: one kill rate per module
 #   make test-oldest the unit tests and every notebook (2 epochs) on the lowest library versions pyproject.toml declares
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest lint notebooks table benchmark
+.PHONY: install test test-oldest lint notebooks table benchmark mutation
 
 install: $(VENV)/.installed
 
@@ -42,6 +43,10 @@ $(OLDEST_VENV)/.installed: constraints/requirements-oldest.txt pyproject.toml
 # Every cell must run; outputs are not compared with the committed ones (other versions print other digits).
 test-oldest: $(OLDEST_VENV)/.installed
 	KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$(TEST_EPOCHS) $(OLDEST_BIN)/python -m pytest --nbval-lax
+
+# Each module against its own unit tests (tests/mutation.py lists them); mutmut works in build/mutation/.
+mutation: install
+	$(BIN)/python tests/mutation.py
 
 notebooks: install
 	$(BIN)/python -m utils notebooks $(if $(ONLY),--only $(ONLY))

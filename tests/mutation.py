@@ -87,6 +87,9 @@ def settings_file(path: str) -> str:
              # Not pyproject's addopts: no notebooks under nbval, no pytest-xdist.
              "pytest_add_cli_args =", "    -o", "    addopts=", "    -p", "    no:cacheprovider", "    -p", "    no:xdist",
              *(line for test in SKIPPED_TESTS for line in ("    --deselect", f"    {test}")),
+             # Each mutant in a process forked from a server that has imported the tests but run none: a process forked
+             # after JAX has computed something waits forever on a lock of one of JAX's threads.
+             "process_isolation = forkserver",
              "do_not_mutate_patterns =", *(f"    {pattern}" for pattern in target.unmutated_lines)]
     return "\n".join(lines) + "\n"
 
