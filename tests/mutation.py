@@ -38,6 +38,10 @@ class Target:
     tests: list[str]  # pytest arguments that select the tests of the module
     functions: list[str] | None = None  # the functions to mutate; None for the whole module
     unmutated_lines: list[str] = field(default_factory=list)  # regular expressions of lines left alone, and why (below)
+    # Tests that compute with Keras need "forkserver": a process forked after JAX has computed something waits forever on
+    # a lock of one of JAX's threads, so each mutant runs in a process forked from a server that has run no test.
+    # "fork" (from the process that ran the tests once) is faster.
+    isolation: str = "fork"
 
 
 MODULES = {
@@ -49,10 +53,10 @@ MODULES = {
     # The public checks read their caller's variables from the frame above them, and mutmut's trampoline is that frame
     # when the function is mutated: their one line (the call to _run) stays as it is; _run and the checks behind it are
     # mutated.
-    "utils/checks.py": Target(["tests/test_checks.py"],
+    "utils/checks.py": Target(["tests/test_checks.py"], isolation="forkserver",
                               unmutated_lines=[r"^    _run\(_\w+, given", r"^\s+inspect\.currentframe"]),
-    "utils/results.py": Target(["tests/test_results.py", "tests/test_saved_models.py"]),
-    "utils/saved_models.py": Target(["tests/test_saved_models.py"]),
+    "utils/results.py": Target(["tests/test_results.py", "tests/test_saved_models.py"], isolation="forkserver"),
+    "utils/saved_models.py": Target(["tests/test_saved_models.py"], isolation="forkserver"),
     "utils/tools/sweep.py": Target(["tests/test_sweep.py", "-k", "summary"], functions=["setting_labels", "summary_table"]),
 }
 
@@ -87,10 +91,10 @@ def settings_file(path: str) -> str:
              # Not pyproject's addopts: no notebooks under nbval, no pytest-xdist.
              "pytest_add_cli_args =", "    -o", "    addopts=", "    -p", "    no:cacheprovider", "    -p", "    no:xdist",
              *(line for test in SKIPPED_TESTS for line in ("    --deselect", f"    {test}")),
-             # Each mutant in a process forked from a server that has imported the tests but run none: a process forked
-             # after JAX has computed something waits forever on a lock of one of JAX's threads.
-             "process_isolation = forkserver",
-             "do_not_mutate_patterns =", *(f"    {pattern}" for pattern in target.unmutated_lines)]
+             f"process_isolation = {target.isolation}",
+             # (an empty value would be one empty pattern, which every line matches)
+             *(["do_not_mutate_patterns =", *(f"    {pattern}" for pattern in target.unmutated_lines)]
+               if target.unmutated_lines else [])]
     return "\n".join(lines) + "\n"
 
 
