@@ -245,14 +245,14 @@ def test_each_model_mistake_gets_its_own_hint_word_for_word(capsys, mistake):
 
 
 @pytest.mark.parametrize("loss", ["mse", "MeanSquaredError", "mean_squared_error", "mse-object", "mse-function"])
-def test_the_mean_squared_error_passes_however_it_is_named(capsys, loss):
+def test_a_model_with_the_mean_squared_error_passes_however_it_is_named(capsys, loss):
     given = {"mse-object": keras.losses.MeanSquaredError(), "mse-function": keras.losses.mean_squared_error}.get(loss, loss)
     message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.0,
                       model=stacked(keras.layers.Dense(1), loss=given))
     assert message.startswith("Correct: 4 LSTM layers of 50 units, the first three returning sequences")
 
 
-def test_units_that_are_not_a_whole_number_are_named(capsys):
+def test_model_units_that_are_not_a_whole_number_are_named(capsys):
     assert printed(capsys, check_model, WINDOW=WINDOW, UNITS="fifty", DROPOUT=0.0, model=stacked(keras.layers.Dense(1))) == (
         "Not quite: UNITS is 'fifty'; expected a whole number, at least 1 (see the parameters cell).")
 

@@ -86,3 +86,13 @@ def test_a_broken_link_and_a_missing_anchor_are_caught(tmp_path):
     assert links(page) == ["missing.md", "other.md#quick-runs", "other.md#slow-runs", "gone.png"]
     assert [target for target in links(page) if broken(page, target)] == ["missing.md", "other.md#slow-runs",
                                                                           "gone.png"]
+
+
+def test_every_equivalent_mutant_testing_md_lists_belongs_to_a_covered_module_and_says_why():
+    from mutation import MODULES, listed_equivalents, module_name
+
+    listed = listed_equivalents()
+    assert listed, "docs/testing.md lists the equivalent mutants make mutation counts as killed"
+    for mutant, (module, reason) in listed.items():
+        assert module in MODULES and mutant.startswith(module_name(module) + ".x_"), mutant
+        assert len(reason.split()) >= 4, f"{mutant}: say why no test can kill it"

@@ -195,6 +195,12 @@ def test_cli_report_uses_the_same_rule(ratio):
     assert "beats" not in report
 
 
+def test_the_three_readings_word_for_word_and_a_perfect_forecast_beats_naive():
+    assert naive_comparison(0.0) == "beats the naive forecast"  # RMSE 0: every day right
+    assert naive_comparison(1.0) == "does about as well as the naive forecast, within 5%"
+    assert naive_comparison(2.0) == "does worse than the naive forecast, which just repeats yesterday's open"
+
+
 class ShapeModel:
     """Predicts 0.5, remembering the array it was given each time."""
 
