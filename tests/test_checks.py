@@ -141,8 +141,9 @@ def test_windows_name_unscaled_windows_lists_and_wrong_counts(solution, capsys):
     assert "X_train has shape (1197, 60, 1); expected (1198, 60, 1)" in printed(
         capsys, check_windows, **windows(solution, X_train=solution["X_train"][:-1]))
     shuffled = solution["X_train"][::-1].copy()
-    assert "the rows of X_train are not the 60-day runs of train_scaled in order" in printed(
-        capsys, check_windows, **windows(solution, X_train=shuffled))
+    assert printed(capsys, check_windows, **windows(solution, X_train=shuffled)) == (
+        "Not quite: the rows of X_train are not the 60-day runs of train_scaled in order (row i should be days i to "
+        "i + 59, counting from 0).")
 
 
 # ---- check_model --------------------------------------------------------------------------------------------------
@@ -289,8 +290,9 @@ def test_january_inputs_name_test_windows_off_by_one(solution, capsys):
 
 def test_january_inputs_name_a_refitted_scaler_and_unscaled_test_prices(solution, capsys):
     refitted = MinMaxScaler().fit(solution["prices"].test_open.reshape(-1, 1))
-    assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)).startswith(
-        "Not quite: scaler has been fitted again, now on 21 prices")
+    assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)) == (
+        "Not quite: scaler has been fitted again, now on 21 prices: scale the January prices with the scaler fitted on "
+        "the training days, without fitting it again.")
     dollars = solution["prices"].test_open
     assert printed(capsys, check_january_inputs, **january(solution, test_scaled=dollars)) == (
         "Not quite: test_scaled holds January prices in dollars; scale them with scaler first.")
@@ -371,6 +373,8 @@ MISTAKES = {
     "windows-y-reversed": (check_windows, lambda s: windows(s, y_train=s["y_train"][::-1].copy()),
                            "y_train is not the day after each window (y_train[i] should be day i + 60 of "
                            "train_scaled)."),
+    "january-window-text": (check_january_inputs, lambda s: {**january(s), "WINDOW": "sixty"},
+                            "WINDOW is 'sixty'; expected a whole number, at least 1 (see the parameters cell)."),
     "january-train-list": (check_january_inputs, lambda s: january(s, train_scaled=list(s["train_scaled"])),
                            "train_scaled is a list; expected a NumPy array of shape (days, 1) or (days,)."),
     "january-unfitted": (check_january_inputs, lambda s: january(s, scaler=MinMaxScaler()),
@@ -417,7 +421,9 @@ def test_each_mistake_gets_its_own_hint_word_for_word(solution, capsys, mistake)
     (check_windows, lambda s: windows(s, y_train=s["y_train"].reshape(-1, 1))),  # a column of targets is as right
     (check_windows, lambda s: windows(s, train_scaled=s["train_scaled"][:61], X_train=s["X_train"][:1],
                                       y_train=s["y_train"][:1])),  # one window is enough
-], ids=["scaling-without-prices", "january-without-prices", "windows-column-targets", "windows-just-one"])
+    (check_windows, lambda s: {"WINDOW": 1, "train_scaled": s["train_scaled"],
+                               **dict(zip(("X_train", "y_train"), make_windows(s["train_scaled"], 1)))}),
+], ids=["scaling-without-prices", "january-without-prices", "windows-column-targets", "windows-just-one", "window-of-1"])
 def test_right_answers_in_other_forms_pass(solution, capsys, check, values):
     assert printed(capsys, check, **values(solution)).startswith("Correct:")
 
@@ -443,3 +449,22 @@ def test_called_without_arguments_a_check_reads_the_callers_variables(solution, 
     notebook["y_train"] = solution["y_train"][:-1]
     exec("check_windows()", notebook)
     assert "y_train has shape (1197,); expected (1198,)" in capsys.readouterr().out
+
+
+def test_a_check_given_a_misspelt_name_says_which():
+    with pytest.raises(TypeError, match=r"^unexpected keyword argument\(s\): X_tset, windw$"):
+        check_windows(windw=60, X_tset=None)
+
+
+def test_in_jupyter_a_check_reads_the_notebooks_variables(solution, capsys, monkeypatch):
+    import types
+
+    import IPython
+
+    notebook = {"WINDOW": WINDOW, **{name: solution[name] for name in ("train_scaled", "X_train", "y_train")}}
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(user_ns=notebook))
+    check_windows()  # this module defines none of them: they come from the notebook's namespace
+    assert capsys.readouterr().out.startswith("Correct: 1198 windows")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(user_ns=None))
+    check_windows()  # a shell without a namespace: the caller's globals, where WINDOW is but X_train is not
+    assert capsys.readouterr().out.startswith("Not yet: train_scaled is not defined yet")
