@@ -64,7 +64,7 @@ MODULES = {
         Target(["tests/test_checks.py", "-k", "not model"], functions=CHECKS_WITHOUT_KERAS, unmutated_lines=PUBLIC_CHECKS),
         Target(["tests/test_checks.py", "-k", "model"], functions=["_model", "_name_of", "_is_mean_squared_error"],
                unmutated_lines=PUBLIC_CHECKS, isolation="forkserver")],
-    "utils/results.py": [Target(["tests/test_results.py", "tests/test_saved_models.py"], isolation="forkserver")],
+    "utils/results.py": [Target(["tests/test_results.py"])],
     "utils/saved_models.py": [Target(["tests/test_saved_models.py"], isolation="forkserver")],
     "utils/tools/sweep.py": [Target(["tests/test_sweep.py", "-k", "summary"], functions=["setting_labels", "summary_table"])],
 }
