@@ -129,3 +129,11 @@ def test_the_seed_spread_table_shows_each_notebooks_runs_and_says_how_to_make_a_
         "free-running RMSE ($), each seed": "81, 82", "naive RMSE ($)": "21.50", "training per run (s)": "64"}}
     assert capsys.readouterr().out == ("Activity9.02: no multi-seed run saved; make one with python -m utils train "
                                        "--ticker AMZN --units 50 --dropout 0.2 --seeds 1,2,3 --save\n")
+
+
+def test_a_run_with_settings_of_the_learners_own_is_named_by_them(results_dir):
+    mine = {"ticker": "GOOG", "units": 8, "dropout": 0.25, "window": 30, "seed": 3}
+    assert results.other_settings_path("Exercise9.01", 2, mine) == (
+        results_dir / "epochs-2" / "other-settings" / "Exercise9.01_GOOG_8u_d0.25_w30_seed3.json")
+    no_dropout = {key: value for key, value in mine.items() if key != "dropout"}
+    assert results.other_settings_path("Exercise9.02", 100, no_dropout).name == "Exercise9.02_GOOG_8u_d0_w30_seed3.json"
