@@ -235,7 +235,32 @@ MODEL_MISTAKES = {
         keras.layers.LSTM(UNITS)])),
                              "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
                              "output goes through dropout."),
+    "dropout-of-one": (lambda: (1, stacked(keras.layers.Dense(1))),
+                       "DROPOUT is 1; expected a number from 0 up to (not including) 1."),
+    "last-returns-sequences": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
+        keras.layers.LSTM(UNITS, return_sequences=True) for _ in range(4)])),
+                               "the last LSTM layer returns sequences: it should pass only its final output to the Dense "
+                               "layer, which makes one prediction per window."),
+    "second-returns-last-step": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
+        keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS), keras.layers.RepeatVector(WINDOW),
+        keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS)])),
+                                 "LSTM layer 2 returns only its last step, so the LSTM layer after it has no sequence to "
+                                 "read: every LSTM layer but the last should return sequences."),
+    "ends-with-an-lstm": (lambda: (0.2, stacked(lstms=[
+        *(layer for _ in range(3) for layer in (keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.Dropout(0.2))),
+        keras.layers.LSTM(UNITS)])),
+                          "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
+                          "output goes through dropout."),
+    "loss-without-a-name": (lambda: (0.0, stacked(keras.layers.Dense(1), loss=SquaredLoss())),
+                            "model is compiled with the loss 'SquaredLoss'; expected the mean squared error."),
 }
+
+
+class SquaredLoss:
+    """A loss written by hand, as a callable object with no name of its own."""
+
+    def __call__(self, y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred))
 
 
 @pytest.mark.parametrize("mistake", MODEL_MISTAKES)
@@ -251,6 +276,11 @@ def test_a_model_with_the_mean_squared_error_passes_however_it_is_named(capsys, 
     message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.0,
                       model=stacked(keras.layers.Dense(1), loss=given))
     assert message.startswith("Correct: 4 LSTM layers of 50 units, the first three returning sequences")
+
+
+def test_model_window_that_is_not_a_whole_number_is_named(capsys):
+    assert printed(capsys, check_model, WINDOW="sixty", UNITS=UNITS, DROPOUT=0.0, model=stacked(keras.layers.Dense(1))) == (
+        "Not quite: WINDOW is 'sixty'; expected a whole number, at least 1 (see the parameters cell).")
 
 
 def test_model_units_that_are_not_a_whole_number_are_named(capsys):
