@@ -244,7 +244,7 @@ def test_a_data_error_in_a_notebook_cell_is_one_line_not_a_traceback(capfd):
     assert text.startswith("DataError: ") and "Traceback" not in text and len(text.splitlines()) == 1, text
 
 
-def test_checksums_say_ok_or_differs_and_the_warning_points_at_the_callers_line(shipped_data, make_prices, tmp_path):
+def test_checksums_say_ok_or_differs(shipped_data, tmp_path):
     from utils.data import checksum_status, verify_checksum
 
     shipped = shipped_data / "GOOG_test.csv"
@@ -256,6 +256,9 @@ def test_checksums_say_ok_or_differs_and_the_warning_points_at_the_callers_line(
         assert verify_checksum(changed) is False
     assert str(caught[0].message) == (f"{changed}: contents differ from the SHA-256 documented in data/README.md; "
                                       "results will not match the committed notebooks")
+
+
+def test_a_checksum_warning_points_at_the_line_that_loaded_the_prices(make_prices):
     with pytest.warns(ChecksumWarning) as caught:
         load_prices("TEST", window=3, folder=make_prices())
     assert {warning.filename for warning in caught} == {__file__}  # the notebook's line that loaded the prices
