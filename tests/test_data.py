@@ -258,10 +258,15 @@ def test_checksums_say_ok_or_differs(shipped_data, tmp_path):
                                       "results will not match the committed notebooks")
 
 
-def test_a_checksum_warning_points_at_the_line_that_loaded_the_prices(make_prices):
-    with pytest.warns(ChecksumWarning) as caught:
-        load_prices("TEST", window=3, folder=make_prices())
-    assert {warning.filename for warning in caught} == {__file__}  # the notebook's line that loaded the prices
+def test_a_checksum_warning_points_at_the_line_that_loaded_the_prices(make_prices, shipped_data, tmp_path):
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for kind in ("train", "test"):
+        (changed / f"GOOG_{kind}.csv").write_bytes((shipped_data / f"GOOG_{kind}.csv").read_bytes() + b"\n")
+    for ticker, folder in (("TEST", make_prices()), ("GOOG", changed)):  # an undocumented file, a changed one
+        with pytest.warns(ChecksumWarning) as caught:
+            load_prices(ticker, window=3, folder=folder)
+        assert {warning.filename for warning in caught} == {__file__}  # the notebook's line that loaded the prices
 
 
 def test_the_loaded_prices_carry_the_ticker_in_capitals_and_the_default_window_is_60(make_prices):
