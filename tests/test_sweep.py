@@ -87,6 +87,7 @@ def test_the_summary_counts_only_ratios_below_one_as_beating_naive():
     assert table.loc["GOOG 8u"].tolist() == [4, 0.875, round(math.sqrt(0.2075 / 3), 3), 0.5, 1.1, "2 of 4"]
     assert table.loc["AMZN 50u drop 0.2 3y", "beat naive"] == "0 of 2"
     assert table.loc["AMZN 50u drop 0.2 3y", "mean ratio"] == 1.25
+    assert table.loc["AMZN 50u drop 0.2 3y", "sd of ratio"] == 0.071  # 0.0707...: three decimals, as the table shows
 
 
 def test_the_summary_labels_name_epochs_and_window_only_where_they_vary():
