@@ -261,3 +261,16 @@ def test_a_ticker_in_any_case_finds_its_notebook():
     assert registry.notebook_for_settings("amzn", 50, 0.2, 60, 1) == "Activity9.02"
     assert registry.differences(registry.committed_settings("Exercise9.01"), {**OWN, "ticker": "AMZN"}) == [
         "TICKER = 'AMZN' (the notebook's own: 'GOOG')"]
+
+
+def test_every_setting_that_differs_is_named_and_an_unknown_notebook_lists_the_five(committed):
+    with pytest.raises(DataError) as raised:
+        load(ticker="AMZN", dropout=0.2, window=30, seed=2)
+    assert str(raised.value) == (
+        "the committed model of Exercise9.01 was trained with the notebook's own settings, not TICKER = 'AMZN' (the "
+        "notebook's own: 'GOOG'), DROPOUT = 0.2 (the notebook's own: 0.0), WINDOW = 30 (the notebook's own: 60), "
+        "SEED = 2 (the notebook's own: 1): set TRAIN = True to train the model yourself with your settings")
+    with pytest.raises(DataError) as raised:
+        load("Exercise9.99")
+    assert str(raised.value) == ("'Exercise9.99' is not one of the workshop's notebooks (Exercise9.01, Exercise9.02, "
+                                 "Activity9.01, Activity9.02, Activity9.03), so there is no committed model to load")
