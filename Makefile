@@ -1,6 +1,7 @@
 # Two commands set up and run everything (see README.md):
 #   make notebooks   install, then re-execute all five notebooks with full training (the main job)
 #   make test        install, then lint and run the unit tests and nbval on the notebooks (quick training)
+#   make mutation    mutmut over the lesson's modules and the sweep's summary: one kill rate per module
 #   make test-oldest the unit tests and every notebook (2 epochs) on the lowest library versions pyproject.toml declares
 #   make test-matrix the fast CPU LSTM path, the backend tests and Exercise 9.01 (2 epochs) on each Keras 3 minor listed
 #                    in utils/tools/release_checks.py, each in its own cached venv under build/matrix/
@@ -22,7 +23,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest test-matrix test-newest colab-check lint notebooks table benchmark check-wheels kernel-memory
+.PHONY: install test test-oldest test-matrix test-newest colab-check lint notebooks table benchmark check-wheels kernel-memory mutation
 # The suite's command, shared by make test and make test-newest: $(call run_suite,BIN-FOLDER).
 run_suite = KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(1)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 NEWEST_BIN := build/newest/bin
@@ -64,6 +65,10 @@ test-newest: install
 
 colab-check: install
 	$(BIN)/python -m utils.tools.release_checks colab
+
+# Each module against its own unit tests (tests/mutation.py lists them); mutmut works in build/mutation/.
+mutation: install
+	$(BIN)/python tests/mutation.py
 
 notebooks: install
 	$(BIN)/python -m utils notebooks $(if $(ONLY),--only $(ONLY))

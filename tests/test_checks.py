@@ -141,8 +141,9 @@ def test_windows_name_unscaled_windows_lists_and_wrong_counts(solution, capsys):
     assert "X_train has shape (1197, 60, 1); expected (1198, 60, 1)" in printed(
         capsys, check_windows, **windows(solution, X_train=solution["X_train"][:-1]))
     shuffled = solution["X_train"][::-1].copy()
-    assert "the rows of X_train are not the 60-day runs of train_scaled in order" in printed(
-        capsys, check_windows, **windows(solution, X_train=shuffled))
+    assert printed(capsys, check_windows, **windows(solution, X_train=shuffled)) == (
+        "Not quite: the rows of X_train are not the 60-day runs of train_scaled in order (row i should be days i to "
+        "i + 59, counting from 0).")
 
 
 # ---- check_model --------------------------------------------------------------------------------------------------
@@ -196,6 +197,97 @@ def test_model_names_missing_dropout_and_wrong_loss(capsys):
         "Not quite: model is a str; expected a Keras model (keras.Sequential).")
 
 
+def stacked(*extra, lstms=None, compile_it=True, optimizer="adam", loss="mean_squared_error", window=WINDOW):
+    """The chapter's four LSTM layers (or ``lstms``) on ``window``-day inputs, then ``extra`` (the output layers)."""
+    lstms = lstms if lstms is not None else [keras.layers.LSTM(UNITS, return_sequences=number < 3) for number in range(4)]
+    model = keras.Sequential([keras.Input(shape=(window, 1)), *lstms, *extra])
+    if compile_it:
+        model.compile(optimizer=optimizer, loss=loss)
+    return model
+
+
+MODEL_MISTAKES = {
+    "dropout-too-high": (lambda: (1.5, stacked(keras.layers.Dense(1))),
+                         "DROPOUT is 1.5; expected a number from 0 up to (not including) 1."),
+    "dropout-text": (lambda: ("a fifth", stacked(keras.layers.Dense(1))),
+                     "DROPOUT is 'a fifth'; expected a number from 0 up to (not including) 1."),
+    "no-input": (lambda: (0.0, keras.Sequential([keras.layers.LSTM(UNITS), keras.layers.Dense(1)])),
+                 "model does not know the shape of its input yet; give it an input of shape (60, 1)."),
+    "input-shape": (lambda: (0.0, stacked(keras.layers.Dense(1), window=30)),
+                    "model reads inputs of shape (30, 1); expected (60, 1): 60 days of one feature."),
+    "one-lstm": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[keras.layers.LSTM(UNITS)])),
+                 "model has 1 LSTM layer; the chapter's network stacks 4."),
+    "relu-output": (lambda: (0.0, stacked(keras.layers.Dense(1, activation="relu"))),
+                    "the Dense output layer has the relu activation; a price forecast needs the default, none (linear), "
+                    "so that any value can come out."),
+    "two-outputs": (lambda: (0.0, stacked(keras.layers.Dense(2))),
+                    "the model ends with a Dense layer; expected a Dense layer with 1 unit, the predicted next open."),
+    "extra-dense": (lambda: (0.0, stacked(keras.layers.Dense(8), keras.layers.Dense(1))),
+                    "model has layers the chapter's network does not, before its output layer: Dense."),
+    "sgd": (lambda: (0.0, stacked(keras.layers.Dense(1), optimizer="sgd")),
+            "model is compiled with the SGD optimiser; the chapter uses Adam."),
+    "mae-object": (lambda: (0.0, stacked(keras.layers.Dense(1), loss=keras.losses.MeanAbsoluteError())),
+                   "model is compiled with the loss 'mean_absolute_error'; expected the mean squared error."),
+    "mae-function": (lambda: (0.0, stacked(keras.layers.Dense(1), loss=keras.losses.mean_absolute_error)),
+                     "model is compiled with the loss 'mean_absolute_error'; expected the mean squared error."),
+    "last-dropout-missing": (lambda: (0.2, stacked(keras.layers.Dense(1), lstms=[
+        *(layer for _ in range(3) for layer in (keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.Dropout(0.2))),
+        keras.layers.LSTM(UNITS)])),
+                             "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
+                             "output goes through dropout."),
+    "dropout-of-one": (lambda: (1, stacked(keras.layers.Dense(1))),
+                       "DROPOUT is 1; expected a number from 0 up to (not including) 1."),
+    "last-returns-sequences": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
+        keras.layers.LSTM(UNITS, return_sequences=True) for _ in range(4)])),
+                               "the last LSTM layer returns sequences: it should pass only its final output to the Dense "
+                               "layer, which makes one prediction per window."),
+    "second-returns-last-step": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
+        keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS), keras.layers.RepeatVector(WINDOW),
+        keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS)])),
+                                 "LSTM layer 2 returns only its last step, so the LSTM layer after it has no sequence to "
+                                 "read: every LSTM layer but the last should return sequences."),
+    "ends-with-an-lstm": (lambda: (0.2, stacked(lstms=[
+        *(layer for _ in range(3) for layer in (keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.Dropout(0.2))),
+        keras.layers.LSTM(UNITS)])),
+                          "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
+                          "output goes through dropout."),
+    "loss-without-a-name": (lambda: (0.0, stacked(keras.layers.Dense(1), loss=SquaredLoss())),
+                            "model is compiled with the loss 'SquaredLoss'; expected the mean squared error."),
+}
+
+
+class SquaredLoss:
+    """A loss written by hand, as a callable object with no name of its own."""
+
+    def __call__(self, y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred))
+
+
+@pytest.mark.parametrize("mistake", MODEL_MISTAKES)
+def test_each_model_mistake_gets_its_own_hint_word_for_word(capsys, mistake):
+    build, hint = MODEL_MISTAKES[mistake]
+    dropout, model = build()
+    assert printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=dropout, model=model) == f"Not quite: {hint}"
+
+
+@pytest.mark.parametrize("loss", ["mse", "MeanSquaredError", "mean_squared_error", "mse-object", "mse-function"])
+def test_a_model_with_the_mean_squared_error_passes_however_it_is_named(capsys, loss):
+    given = {"mse-object": keras.losses.MeanSquaredError(), "mse-function": keras.losses.mean_squared_error}.get(loss, loss)
+    message = printed(capsys, check_model, WINDOW=WINDOW, UNITS=UNITS, DROPOUT=0.0,
+                      model=stacked(keras.layers.Dense(1), loss=given))
+    assert message.startswith("Correct: 4 LSTM layers of 50 units, the first three returning sequences")
+
+
+def test_model_window_that_is_not_a_whole_number_is_named(capsys):
+    assert printed(capsys, check_model, WINDOW="sixty", UNITS=UNITS, DROPOUT=0.0, model=stacked(keras.layers.Dense(1))) == (
+        "Not quite: WINDOW is 'sixty'; expected a whole number, at least 1 (see the parameters cell).")
+
+
+def test_model_units_that_are_not_a_whole_number_are_named(capsys):
+    assert printed(capsys, check_model, WINDOW=WINDOW, UNITS="fifty", DROPOUT=0.0, model=stacked(keras.layers.Dense(1))) == (
+        "Not quite: UNITS is 'fifty'; expected a whole number, at least 1 (see the parameters cell).")
+
+
 # ---- check_january_inputs ------------------------------------------------------------------------------------------
 
 
@@ -228,11 +320,142 @@ def test_january_inputs_name_test_windows_off_by_one(solution, capsys):
 
 def test_january_inputs_name_a_refitted_scaler_and_unscaled_test_prices(solution, capsys):
     refitted = MinMaxScaler().fit(solution["prices"].test_open.reshape(-1, 1))
-    assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)).startswith(
-        "Not quite: scaler has been fitted again, now on 21 prices")
+    assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)) == (
+        "Not quite: scaler has been fitted again, now on 21 prices: scale the January prices with the scaler fitted on "
+        "the training days, without fitting it again.")
     dollars = solution["prices"].test_open
     assert printed(capsys, check_january_inputs, **january(solution, test_scaled=dollars)) == (
         "Not quite: test_scaled holds January prices in dollars; scale them with scaler first.")
+
+
+# ---- the catalogue of mistakes: each gets its own hint, word for word ---------------------------------------------
+
+
+def raised_minimum(training_data):
+    """A scaler fitted on as many prices as the training days, but not on them: the lowest open replaced."""
+    data = training_data.copy()
+    data[data.argmin()] = data.max()
+    return MinMaxScaler().fit(data)
+
+
+def without_prices(values: dict) -> dict:
+    return {name: value for name, value in values.items() if name != "prices"}
+
+
+MISTAKES = {
+    "scaling-standard-scaler": (check_scaling, lambda s: scaling(s, scaler=StandardScaler().fit(s["training_data"])),
+                                "scaler is a StandardScaler; expected scikit-learn's MinMaxScaler, which maps the "
+                                "training prices to the range 0 to 1."),
+    "scaling-unfitted": (check_scaling, lambda s: scaling(s, scaler=MinMaxScaler()),
+                         "scaler has not been fitted yet: fit it on the training prices before scaling them."),
+    "scaling-range": (check_scaling, lambda s: scaling(s, scaler=MinMaxScaler((-1, 1)).fit(s["training_data"])),
+                      "scaler maps prices to (-1, 1); the lesson scales them to (0, 1)."),
+    "scaling-two-columns": (check_scaling,
+                            lambda s: scaling(s, scaler=MinMaxScaler().fit(np.hstack([s["training_data"]] * 2))),
+                            "scaler was fitted on 2 columns; expected one, the opening price."),
+    "scaling-1d-training-data": (check_scaling, lambda s: scaling(s, training_data=s["training_data"][:, 0]),
+                                 "training_data has shape (1258,); expected (days, 1): one row per trading day and one "
+                                 "column, the opening price."),
+    "scaling-high-column": (check_scaling, lambda s: scaling(s, training_data=s["prices"].train[["High"]].to_numpy()),
+                            "training_data is not the Open column of the training file; the model forecasts opening "
+                            "prices."),
+    "scaling-text": (check_scaling, lambda s: scaling(s, training_data=s["training_data"].astype(str)),
+                     "training_data holds <U32 values; expected numbers, in an array of shape (days, 1)."),
+    "scaling-all-days": (check_scaling, lambda s: scaling(s, scaler=MinMaxScaler().fit(
+        np.vstack([s["training_data"], s["prices"].test_open.reshape(-1, 1)]))),
+                         "scaler was fitted on 1279 prices, 21 more than the 1258 training days: it has seen test "
+                         "prices, which leaks the future into training. Fit it on the training prices only."),
+    "scaling-fewer-days": (check_scaling, lambda s: scaling(s, scaler=MinMaxScaler().fit(s["training_data"][:1000])),
+                           "scaler was fitted on 1000 prices, not on the 1258 training days; fit it on the training "
+                           "prices only."),
+    "scaling-other-prices": (check_scaling, lambda s: scaling(s, scaler=raised_minimum(s["training_data"])),
+                             "scaler was fitted on 1258 prices, as many as the training days, but not on "
+                             "training_data's; fit it on the training prices only."),
+    "scaling-dollars": (check_scaling, lambda s: scaling(s, train_scaled=s["training_data"][:, 0]),
+                        "train_scaled holds prices in dollars; it should be the training prices transformed by "
+                        "scaler."),
+    "scaling-reversed": (check_scaling, lambda s: scaling(s, train_scaled=s["train_scaled"][::-1].copy()),
+                         "train_scaled is not training_data transformed by scaler (the lowest training open should "
+                         "become 0 and the highest 1)."),
+    "windows-window-text": (check_windows, lambda s: {**windows(s), "WINDOW": "sixty"},
+                            "WINDOW is 'sixty'; expected a whole number, at least 1 (see the parameters cell)."),
+    "windows-window-zero": (check_windows, lambda s: {**windows(s), "WINDOW": 0},
+                            "WINDOW is 0; expected a whole number, at least 1 (see the parameters cell)."),
+    "windows-series-list": (check_windows, lambda s: windows(s, train_scaled=list(s["train_scaled"])),
+                            "train_scaled is a list; expected a NumPy array of shape (days, 1) or (days,)."),
+    "windows-series-2d": (check_windows, lambda s: windows(s, train_scaled=np.ones((5, 2))),
+                          "train_scaled has shape (5, 2); expected (days, 1) or (days,), one value per day."),
+    "windows-too-short": (check_windows, lambda s: windows(s, train_scaled=s["train_scaled"][:60]),
+                          "train_scaled has 60 values, too few for one 60-day window and its target."),
+    "windows-x-short": (check_windows, lambda s: windows(s, X_train=s["X_train"][:-1]),
+                        "X_train has shape (1197, 60, 1); expected (1198, 60, 1): one 60-day window for each of the "
+                        "1198 training days that have 60 days before them."),
+    "windows-y-short": (check_windows, lambda s: windows(s, y_train=s["y_train"][:-1]),
+                        "y_train has shape (1197,); expected (1198,): one target per window."),
+    "windows-y-list": (check_windows, lambda s: windows(s, y_train=list(s["y_train"])),
+                       "y_train is a list; expected a NumPy array of shape (1198,)."),
+    "windows-x-text": (check_windows, lambda s: windows(s, X_train=s["X_train"].astype(str)),
+                       "X_train holds <U32 values; expected numbers, in an array of shape (1198, 60, 1)."),
+    "windows-y-series": (check_windows, lambda s: windows(s, y_train=s["prices"].train["Open"][:1198]),
+                         "y_train is a Series; expected a NumPy array of shape (1198,) (.to_numpy() turns it into one)."),
+    "windows-y-dollars": (check_windows, lambda s: windows(s, y_train=s["y_train"] * 1000),
+                          "X_train or y_train holds prices in dollars; cut the windows from train_scaled."),
+    "windows-y-reversed": (check_windows, lambda s: windows(s, y_train=s["y_train"][::-1].copy()),
+                           "y_train is not the day after each window (y_train[i] should be day i + 60 of "
+                           "train_scaled)."),
+    "january-window-text": (check_january_inputs, lambda s: {**january(s), "WINDOW": "sixty"},
+                            "WINDOW is 'sixty'; expected a whole number, at least 1 (see the parameters cell)."),
+    "january-train-list": (check_january_inputs, lambda s: january(s, train_scaled=list(s["train_scaled"])),
+                           "train_scaled is a list; expected a NumPy array of shape (days, 1) or (days,)."),
+    "january-unfitted": (check_january_inputs, lambda s: january(s, scaler=MinMaxScaler()),
+                         "scaler has not been fitted yet: fit it on the training prices before scaling them."),
+    "january-test-short": (check_january_inputs, lambda s: january(s, test_scaled=s["test_scaled"][:-1]),
+                           "test_scaled has shape (20,); expected (21, 1) or (21,), one value per day."),
+    "january-test-refitted": (check_january_inputs, lambda s: january(s, test_scaled=MinMaxScaler().fit_transform(
+        s["prices"].test_open.reshape(-1, 1))[:, 0]),
+                              "test_scaled is not the January opens scaled by scaler; use the scaler fitted on the "
+                              "training days, without fitting it again."),
+    "january-dollars-without-prices": (check_january_inputs,
+                                       lambda s: without_prices(january(s, test_scaled=s["prices"].test_open)),
+                                       "test_scaled holds prices in dollars; scale the January opens with scaler "
+                                       "first."),
+    "january-inputs-dollars": (check_january_inputs, lambda s: january(s, inputs=s["inputs"] * 1000),
+                               "inputs holds prices in dollars; join the scaled values, train_scaled and test_scaled."),
+    "january-inputs-test-reversed": (check_january_inputs, lambda s: january(s, inputs=np.concatenate(
+        [s["inputs"][:WINDOW], s["inputs"][WINDOW:][::-1]])),
+                                     "after its first 60 values, inputs should continue with test_scaled, the January "
+                                     "days in order."),
+    "january-first-window-wrong": (check_january_inputs, lambda s: january(s, X_test=np.concatenate(
+        [s["X_test"][1:2], s["X_test"][1:]])),
+                                   "the first test window should be the last 60 days of train_scaled, the days before "
+                                   "the first test day."),
+    "january-windows-shuffled": (check_january_inputs, lambda s: january(s, X_test=np.concatenate(
+        [s["X_test"][:1], s["X_test"][1:][::-1]])),
+                                 "the rows of X_test are not the windows of inputs in order (row i should be inputs[i] "
+                                 "to inputs[i + 59])."),
+    "january-windows-short": (check_january_inputs, lambda s: january(s, X_test=s["X_test"][:-1]),
+                              "X_test has shape (20, 60, 1); expected (21, 60, 1): one 60-day window for each of the 21 "
+                              "test days."),
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_each_mistake_gets_its_own_hint_word_for_word(solution, capsys, mistake):
+    check, values, hint = MISTAKES[mistake]
+    assert printed(capsys, check, **values(solution)) == f"Not quite: {hint}"
+
+
+@pytest.mark.parametrize("check, values", [
+    (check_scaling, lambda s: without_prices(scaling(s))),
+    (check_january_inputs, lambda s: without_prices(january(s))),
+    (check_windows, lambda s: windows(s, y_train=s["y_train"].reshape(-1, 1))),  # a column of targets is as right
+    (check_windows, lambda s: windows(s, train_scaled=s["train_scaled"][:61], X_train=s["X_train"][:1],
+                                      y_train=s["y_train"][:1])),  # one window is enough
+    (check_windows, lambda s: {"WINDOW": 1, "train_scaled": s["train_scaled"],
+                               **dict(zip(("X_train", "y_train"), make_windows(s["train_scaled"], 1)))}),
+], ids=["scaling-without-prices", "january-without-prices", "windows-column-targets", "windows-just-one", "window-of-1"])
+def test_right_answers_in_other_forms_pass(solution, capsys, check, values):
+    assert printed(capsys, check, **values(solution)).startswith("Correct:")
 
 
 # ---- reading the notebook's variables ---------------------------------------------------------------------------
@@ -256,3 +479,22 @@ def test_called_without_arguments_a_check_reads_the_callers_variables(solution, 
     notebook["y_train"] = solution["y_train"][:-1]
     exec("check_windows()", notebook)
     assert "y_train has shape (1197,); expected (1198,)" in capsys.readouterr().out
+
+
+def test_a_check_given_a_misspelt_name_says_which():
+    with pytest.raises(TypeError, match=r"^unexpected keyword argument\(s\): X_tset, windw$"):
+        check_windows(windw=60, X_tset=None)
+
+
+def test_in_jupyter_a_check_reads_the_notebooks_variables(solution, capsys, monkeypatch):
+    import types
+
+    import IPython
+
+    notebook = {"WINDOW": WINDOW, **{name: solution[name] for name in ("train_scaled", "X_train", "y_train")}}
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(user_ns=notebook))
+    check_windows()  # this module defines none of them: they come from the notebook's namespace
+    assert capsys.readouterr().out.startswith("Correct: 1198 windows")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(user_ns=None))
+    check_windows()  # a shell without a namespace: the caller's globals, where WINDOW is but X_train is not
+    assert capsys.readouterr().out.startswith("Not yet: train_scaled is not defined yet")

@@ -185,3 +185,43 @@ def test_a_data_folder_variable_naming_no_folder_is_one_line(tmp_path):
         assert result.stderr == (f"error: WORKSHOP_DATA_DIR={missing}: the data folder {missing} does not exist; unset "
                                  "WORKSHOP_DATA_DIR to use the workshop's own data/ folder, or point it at a folder "
                                  "that holds the price files\n")
+
+
+def spread_input(seed: int, rmse: float, predictions: list[float]) -> dict:
+    return {"ticker": "GOOG", "units": 4, "dropout": 0.0, "epochs": 1, "window": 60, "dates": ["2019-01-02", "2019-01-03"],
+            "seed": seed, "naive_rmse": 2.0, "naive_mae": 1.5, "naive_mape": 1.25, "rmse": rmse, "mae": rmse / 2,
+            "mape": rmse * 2, "free_running_rmse": rmse + 10, "rmse_ratio": rmse / 2, "fit_seconds": rmse * 3,
+            "predictions": predictions}
+
+
+def test_seed_spread_averages_each_metric_and_each_days_prediction_over_the_seeds():
+    from utils.tools.cli import seed_spread
+
+    runs = [spread_input(1, 1.0, [10.0, 20.0]), spread_input(2, 3.0, [12.0, 26.0])]
+    spread = seed_spread(runs)
+    assert spread["predictions"] == [11.0, 23.0]  # day by day, the mean of the seeds' forecasts
+    assert spread["seed"] == [1, 2] and spread["seeds"] == runs
+    assert {key: spread[key] for key in ("ticker", "units", "dropout", "epochs", "window", "dates")} == {
+        key: runs[0][key] for key in ("ticker", "units", "dropout", "epochs", "window", "dates")}
+    assert (spread["naive_rmse"], spread["naive_mae"], spread["naive_mape"]) == (2.0, 1.5, 1.25)
+    means = {"rmse": 2.0, "mae": 1.0, "mape": 4.0, "free_running_rmse": 12.0, "rmse_ratio": 1.0, "fit_seconds": 6.0}
+    for key, mean in means.items():
+        assert spread[key] == spread[f"{key}_mean"] == mean
+        assert spread[f"{key}_std"] == pytest.approx(abs(runs[1][key] - runs[0][key]) / 2**0.5)
+    assert seed_spread(runs[:1])["rmse_std"] == 0.0
+
+
+def test_a_warning_during_a_command_is_one_line(monkeypatch, capsys):
+    import warnings
+
+    import utils.tools.cli as cli
+
+    def warns(args):
+        warnings.warn("data/GOOG_train.csv: contents differ from the documented SHA-256", UserWarning, stacklevel=2)
+        return 0
+
+    monkeypatch.setattr(cli, "command_train", warns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["train", "--ticker", "GOOG", "--units", "4"]) == 0
+    assert capsys.readouterr().err == "warning: data/GOOG_train.csv: contents differ from the documented SHA-256\n"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import warnings
 
+import pandas as pd
 import pytest
 from conftest import HEADER, business_days, rows, write_prices
 
-from utils.data import DOCUMENTED_SHA256, ChecksumWarning, data_dir, load_prices
+from utils.data import DOCUMENTED_SHA256, ChecksumWarning, data_dir, load_prices, prices_for_month
 from utils.epochs import effective_epochs
 from utils.errors import DataError
 from utils.files import REPO_ROOT, sha256_of
@@ -241,3 +242,86 @@ def test_a_data_error_in_a_notebook_cell_is_one_line_not_a_traceback(capfd):
     shown = capfd.readouterr()
     text = (shown.out + shown.err).strip()
     assert text.startswith("DataError: ") and "Traceback" not in text and len(text.splitlines()) == 1, text
+
+
+def test_checksums_say_ok_or_differs(shipped_data, tmp_path):
+    from utils.data import checksum_status, verify_checksum
+
+    shipped = shipped_data / "GOOG_test.csv"
+    assert checksum_status(shipped) == "ok" and verify_checksum(shipped) is True
+    changed = tmp_path / "GOOG_test.csv"
+    changed.write_bytes(shipped.read_bytes() + b"\n")
+    assert checksum_status(changed) == "differs"
+    with pytest.warns(ChecksumWarning) as caught:
+        assert verify_checksum(changed) is False
+    assert str(caught[0].message) == (f"{changed}: contents differ from the SHA-256 documented in data/README.md; "
+                                      "results will not match the committed notebooks")
+
+
+def test_a_checksum_warning_points_at_the_line_that_loaded_the_prices(make_prices, shipped_data, tmp_path):
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for kind in ("train", "test"):
+        (changed / f"GOOG_{kind}.csv").write_bytes((shipped_data / f"GOOG_{kind}.csv").read_bytes() + b"\n")
+    for ticker, folder in (("TEST", make_prices()), ("GOOG", changed)):  # an undocumented file, a changed one
+        with pytest.warns(ChecksumWarning) as caught:
+            load_prices(ticker, window=3, folder=folder)
+        assert {warning.filename for warning in caught} == {__file__}  # the notebook's line that loaded the prices
+
+
+def test_the_loaded_prices_carry_the_ticker_in_capitals_and_the_default_window_is_60(make_prices):
+    folder = make_prices(n_train=61, ticker="TEST")
+    prices = load_prices("test", folder=folder, verify=False)
+    assert prices.ticker == "TEST" and len(prices.train) == 61  # one 60-day window and its target: just enough
+    with pytest.raises(DataError, match=r"TEST_train\.csv: 60 training rows, but a 60-day window needs at least 61"):
+        load_prices("TEST", folder=make_prices(n_train=60, ticker="TEST"), verify=False)
+
+
+def test_the_first_test_day_must_come_after_the_last_training_day_even_by_one(tmp_path):
+    dates = business_days("2020-01-01", 10)
+    folder = write_prices(tmp_path, "TEST", rows(dates[:8], range(1, 9)), rows(dates[7:], [8, 9, 10]))
+    reject(folder, rf"TEST_test\.csv, row 2: test date {dates[7]:%Y-%m-%d} is not after the last training date "
+                   rf"{dates[7]:%Y-%m-%d} in TEST_train\.csv")
+
+
+def test_dates_out_of_order_in_the_test_file_name_both_dates(tmp_path):
+    dates = business_days("2020-01-01", 12)
+    test = [dates[9], dates[11], dates[10]]
+    folder = write_prices(tmp_path, "TEST", rows(dates[:8], range(1, 9)), rows(test, [9, 10, 11]))
+    reject(folder, rf"TEST_test\.csv, row 4: date {dates[10]:%Y-%m-%d} comes before the previous row's "
+                   rf"{dates[11]:%Y-%m-%d} \(dates must be in order\)")
+
+
+def test_a_missing_column_lists_the_columns_found(tmp_path):
+    folder = write_prices(tmp_path, "TEST", ["2020-01-01,1,2"] * 5, ["2020-02-01,1,2"], header="Day, Open ,Close")
+    reject(folder, r"TEST_train\.csv: no 'Date' column \(columns found: Day, Open, Close\)$")
+
+
+def test_extra_columns_of_numbers_become_numbers_and_others_stay_text(tmp_path):
+    dates = business_days("2020-01-01", 12)
+    train = [f"{day:%Y-%m-%d},{100 + i},{101.5 + i},note" for i, day in enumerate(dates[:10])]
+    test = [f"{day:%Y-%m-%d},{200 + i},{201.5 + i},note" for i, day in enumerate(dates[10:])]
+    folder = write_prices(tmp_path, "TEST", train, test, header="Date,Open,High,Note")
+    prices = load_prices("TEST", window=3, folder=folder, verify=False)
+    assert prices.train["High"].tolist()[:2] == [101.5, 102.5] and prices.train["Note"].iloc[0] == "note"
+    assert prices.train_open.dtype == float
+
+
+def test_a_month_split_keeps_the_ticker_and_the_files_and_needs_one_window_and_a_target(tmp_path):
+    dates = business_days("2016-01-01", 40)  # January 2016 has 21 trading days; February 1 ends the training file
+    folder = write_prices(tmp_path, "TEST", rows(dates[:22], range(1, 23)), rows(dates[22:], range(23, 41)))
+    prices = load_prices("TEST", window=10, folder=folder, verify=False)
+    split = prices_for_month(prices, "2016-02", window=20)
+    assert split.ticker == "TEST" and split.train_path == prices.train_path
+    assert split.test_path == prices.train_path  # February's first day is in the training file
+    assert len(split.train) == 21 and split.test["Date"].iloc[0] == pd.Timestamp("2016-02-01")
+    with pytest.raises(DataError, match=r"^TEST, test month 2016-02: 21 training days before it, but a 21-day window "
+                                        r"needs at least 22$"):
+        prices_for_month(prices, "2016-02", window=21)
+    with pytest.raises(DataError, match="but a 60-day window needs at least 61"):
+        prices_for_month(prices, "2016-02")
+    with pytest.raises(DataError, match=r"^TEST, test month 2016-04: no trading days in TEST_train\.csv or TEST_test\.csv "
+                                        r"\(they cover 2016-01-01\.\.2016-02-25\)$"):
+        prices_for_month(prices, "2016-04", window=10)
+    with pytest.raises(DataError, match=r"^test month '2016-13' is not a month like 2018-11$"):
+        prices_for_month(prices, "2016-13", window=10)

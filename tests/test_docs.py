@@ -123,3 +123,13 @@ def test_every_make_target_has_its_plain_command_in_the_instructors_page():
     rows = {line.split("|")[1].strip(): line.split("|")[2] for line in table.splitlines() if line.startswith("| `make ")}
     assert set(rows) == {f"`make {target}`" for target in phony.split()[1:]}
     assert all("make " not in command.replace("`make lint`", "") for command in rows.values())
+
+
+def test_every_equivalent_mutant_testing_md_lists_belongs_to_a_covered_module_and_says_why():
+    from mutation import MODULES, listed_equivalents, module_name
+
+    listed = listed_equivalents()
+    assert listed, "docs/testing.md lists the equivalent mutants make mutation counts as killed"
+    for mutant, (module, reason) in listed.items():
+        assert module in MODULES and mutant.startswith(module_name(module) + ".x_"), mutant
+        assert len(reason.split()) >= 4, f"{mutant}: say why no test can kill it"

@@ -10,6 +10,7 @@ import pytest
 from utils.evaluation import (
     compare_with_naive,
     describe_lag,
+    experiment_record,
     forecast_metrics,
     forecast_summary,
     free_running_forecast,
@@ -32,6 +33,17 @@ def test_metrics_by_hand():
 def test_metrics_reject_mismatched_lengths():
     with pytest.raises(ValueError, match="equally long"):
         forecast_metrics([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="non-empty"):
+        forecast_metrics([], [])
+    assert forecast_metrics([10.0], [12.0]) == {"rmse": 2.0, "mae": 2.0, "mape": 20.0}  # one day is a forecast too
+
+
+def test_prices_written_as_text_or_whole_dollars_are_read_as_numbers():
+    # A price column read from a CSV as text, or whole-dollar prices: the baseline and the metrics are in dollars.
+    naive = naive_forecast(["1", "2"], ["3", "5"])
+    assert naive.dtype == float and naive.tolist() == [2.0, 3.0]
+    assert forecast_metrics(["4", "6"], ["3", "5"])["rmse"] == 1.0
+    assert lag_diagnostic(["1", "3", "2"], ["1", "3", "2"], ["0", "1", "3"])["corr_today"] == pytest.approx(1.0)
 
 
 def test_naive_forecast_is_the_previous_real_open():
@@ -44,6 +56,9 @@ def test_comparison_table_includes_the_baseline_and_ratio():
     naive_rmse = math.sqrt((1 + 4) / 2)
     assert table.loc["naive (yesterday's open)", "RMSE ($)"] == pytest.approx(naive_rmse, abs=1e-3)
     assert table.loc["model", "RMSE / naive RMSE"] == pytest.approx(math.sqrt(0.5) / naive_rmse, abs=1e-3)
+    assert list(table.columns) == ["RMSE ($)", "MAE ($)", "MAPE (%)", "RMSE / naive RMSE"]
+    assert table.loc["model", "MAE ($)"] == 0.5 and table.loc["model", "MAPE (%)"] == 4.167
+    assert table.loc["model", "RMSE ($)"] == 0.707  # three decimals, as the notebooks show it
 
 
 def test_lag_diagnostic_spots_an_echo():
@@ -54,6 +69,32 @@ def test_lag_diagnostic_spots_an_echo():
     assert echo["direction_accuracy"] == pytest.approx(4 / 6)  # +0.01 is "up": right on the up days
     perfect = lag_diagnostic(real, real, previous)
     assert perfect["corr_today"] == pytest.approx(1.0) and perfect["direction_accuracy"] == 1.0
+    assert perfect["corr_yesterday"] == pytest.approx(np.corrcoef(real, previous)[0, 1]) and perfect["corr_yesterday"] < 1
+
+
+def lag_text(corr_today: float, corr_yesterday: float) -> str:
+    return describe_lag({"corr_today": corr_today, "corr_yesterday": corr_yesterday, "direction_accuracy": 0.5})
+
+
+def test_describe_lag_reads_the_correlations_the_right_way_round():
+    echo = lag_text(0.80, 0.95)
+    assert echo.splitlines() == [
+        "correlation with the same day's real open:  +0.800",
+        "correlation with the previous day's open:   +0.950",
+        "direction of the daily move guessed right:  50% of days",
+        "Reading: it follows yesterday's open more closely than today's: mostly an echo of the last price.",
+    ]
+    assert lag_text(0.95, 0.80).endswith("Reading: it follows today's open more closely than yesterday's.")
+    assert lag_text(0.90, 0.90).endswith("Reading: it follows today's open more closely than yesterday's.")
+    assert lag_text(0.30, -0.20).endswith("Reading: it follows today's open more closely than yesterday's.")
+
+
+@pytest.mark.parametrize("corr_today, corr_yesterday", [(-0.9, -0.1), (-0.1, -0.9), (0.0, -0.5)])
+def test_describe_lag_never_says_a_forecast_follows_a_price_it_moves_against(corr_today, corr_yesterday):
+    # -0.1 is above -0.9, but a forecast that moves against both days' opens follows neither.
+    reading = lag_text(corr_today, corr_yesterday).splitlines()[-1]
+    assert reading == ("Reading: it follows neither day's open: both correlations are negative, so it tends to move "
+                       "against the price.")
 
 
 class RecordingModel:
@@ -122,6 +163,12 @@ def test_summary_and_verdict_report_the_baseline():
     real, naive = [10.0, 12.0, 11.0], [9.0, 10.0, 12.0]
     summary = forecast_summary(real, [10.5, 11.0, 11.5], naive, free_running=[10.0, 10.0, 10.0])
     assert summary["rmse_ratio"] == pytest.approx(summary["rmse"] / summary["naive_rmse"])
+    # Each forecast against the real opens: the free-running one is not scored against the naive one.
+    assert summary["free_running_rmse"] == pytest.approx(math.sqrt((0 + 4 + 1) / 3))
+    assert summary["free_running_mae"] == pytest.approx(1.0)
+    assert summary["naive_rmse"] == pytest.approx(math.sqrt((1 + 4 + 1) / 3))
+    assert summary["corr_yesterday"] == pytest.approx(np.corrcoef([10.5, 11.0, 11.5], naive)[0, 1])
+    assert "free_running_rmse" not in forecast_summary(real, [10.5, 11.0, 11.5], naive)
     assert {"mae", "mape", "naive_mae", "naive_mape", "free_running_rmse", "direction_accuracy"} <= set(summary)
     assert "beats the naive forecast" in verdict(summary)
     assert naive_comparison(summary["rmse_ratio"]) in verdict(summary)
@@ -160,3 +207,50 @@ def test_cli_report_uses_the_same_rule(ratio):
     report = format_report(result)
     assert f"= {ratio:.2f}: the model {naive_comparison(ratio)}" in report
     assert "beats" not in report
+
+
+def test_the_three_readings_word_for_word_and_a_perfect_forecast_beats_naive():
+    assert naive_comparison(0.0) == "beats the naive forecast"  # RMSE 0: every day right
+    assert naive_comparison(1.0) == "does about as well as the naive forecast, within 5%"
+    assert naive_comparison(2.0) == "does worse than the naive forecast, which just repeats yesterday's open"
+
+
+class ShapeModel:
+    """Predicts 0.5, remembering the array it was given each time."""
+
+    def __init__(self):
+        self.inputs = []
+
+    def predict_on_batch(self, inputs):
+        self.inputs.append(inputs)
+        return np.array([[0.5]])
+
+
+def test_free_running_forecast_gives_the_model_one_float32_window_of_the_workshops_length():
+    train = np.arange(1.0, 66.0)  # 65 days: more than one window, fewer than two
+    model = ShapeModel()
+    free_running_forecast(model, fit_scaler(train), train, steps=2)
+    assert [(batch.shape, batch.dtype) for batch in model.inputs] == [((1, 60, 1), np.float32)] * 2
+    np.testing.assert_allclose(model.inputs[0].ravel(), (train[-60:] - 1) / 64, atol=1e-6)
+
+
+def test_experiment_record_holds_the_settings_timings_metrics_and_forecasts():
+    import types
+
+    import pandas as pd
+
+    from utils.backend import load_keras
+
+    keras = load_keras()
+    prices = types.SimpleNamespace(ticker="GOOG", train_open=np.array([8.0, 9.0]), test_open=np.array([10.0, 12.0]),
+                                   test_dates=pd.Series(pd.to_datetime(["2019-01-02", "2019-01-03"])))
+    run = types.SimpleNamespace(epochs=3, seconds=4.5, final_loss=0.25)  # a run that does not say it was loaded
+    record = experiment_record(prices, run, np.array([10.5, 11.0]), np.array([9.0, 9.5]),
+                               units=8, dropout=0.2, seed=7, window=2)
+    summary = forecast_summary(prices.test_open, [10.5, 11.0], [9.0, 10.0], [9.0, 9.5])
+    assert record == {"ticker": "GOOG", "units": 8, "dropout": 0.2, "epochs": 3, "seed": 7, "window": 2,
+                      "keras_backend": keras.backend.backend(), "fit_seconds": 4.5, "loaded": False, "final_loss": 0.25,
+                      **summary, "dates": ["2019-01-02", "2019-01-03"], "predictions": [10.5, 11.0],
+                      "free_running": [9.0, 9.5]}
+    assert experiment_record(prices, types.SimpleNamespace(**vars(run), loaded=True), np.array([10.5, 11.0]),
+                             np.array([9.0, 9.5]), units=8, dropout=0.2, seed=7, window=2)["loaded"] is True

@@ -30,8 +30,26 @@ def test_chapter_shapes_follow_the_data_length():
 
 
 def test_too_short_series_is_a_clear_error():
-    with pytest.raises(DataError, match="too short for a 60-day window"):
+    with pytest.raises(DataError, match=r"too short for a 60-day window \(it needs at least 61\)"):
         make_windows(np.ones(60), 60)
+    with pytest.raises(DataError, match=r"59 training values cannot fill a 60-day window"):
+        january_inputs(np.ones(59), np.ones(3), 60)
+    assert january_inputs(np.ones(60), np.ones(3), 60).shape == (63,)  # exactly one window of training days is enough
+
+
+def test_the_chapters_window_of_60_days_is_the_default():
+    X, y = make_windows(np.arange(70.0))
+    assert X.shape == (10, 60, 1) and y[0] == 60
+    assert january_inputs(np.arange(100.0), np.arange(3.0)).tolist()[:2] == [40.0, 41.0]
+
+
+def test_prices_read_as_text_or_whole_dollars_become_floats():
+    # A CSV column read as text, or whole-dollar prices: windows and inputs hold floats, as Keras and the scaler expect.
+    X, y = make_windows(["1", "2", "3", "4"], 2)
+    assert X.dtype == y.dtype == float and y.tolist() == [3.0, 4.0]
+    inputs = january_inputs(["1", "2"], ["3"], 2)
+    assert inputs.dtype == float and inputs.tolist() == [1.0, 2.0, 3.0]
+    assert scale(fit_scaler(["10", "20"]), ["15"]).tolist() == [0.5]
 
 
 def test_january_inputs_are_the_last_window_of_training_then_every_test_value():
@@ -88,7 +106,7 @@ def test_every_window_is_followed_by_its_own_target(series, window):
 
 
 @pytest.mark.parametrize("values, match", [
-    ([], "no prices to fit the scaler on"),
+    ([], r"^no prices to fit the scaler on \(the training series is empty\)$"),
     ([100.0, float("nan"), 102.0], r"price 2 of 3 is nan"),
     (np.ones((5, 2)), r"one column of prices, not an array of shape \(5, 2\)"),
 ])
@@ -100,3 +118,7 @@ def test_a_scaler_fitted_on_unusable_prices_is_a_clear_error(values, match):
 def test_two_columns_are_never_read_as_one():
     with pytest.raises(DataError, match=r"one column of prices"):
         scale(fit_scaler([1.0, 2.0]), np.ones((3, 2)))
+    with pytest.raises(DataError, match=r"one column of prices, not an array of shape \(3, 1, 1\)"):
+        scale(fit_scaler([1.0, 2.0]), np.ones((3, 1, 1)))
+    # A column as scikit-learn keeps it, (n, 1), is one series.
+    assert scale(fit_scaler(np.array([[1.0], [3.0]])), np.array([[2.0], [3.0]])).tolist() == [0.5, 1.0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -79,11 +80,20 @@ def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir
 
 
 def test_saved_models_leave_out_the_optimizer_state(results_dir, tiny_model):
+    import h5py
+
+    steps = int(tiny_model.optimizer.iterations)
     saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
-    size = (results_dir / "models" / "Exercise9.01.keras").stat().st_size
-    bytes_of_weights = 4 * tiny_model.count_params()
-    # The file's fixed part (config, HDF5 layout) is about 20 kB; Adam's two moments would add twice the weights.
-    assert size < 40_000 + 1.5 * bytes_of_weights
+    assert int(tiny_model.optimizer.iterations) == steps > 0  # the notebook's own model keeps its optimizer
+    with zipfile.ZipFile(results_dir / "models" / "Exercise9.01.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+    arrays = {}
+    weights.visititems(lambda name, item: arrays.update({name: item[()]}) if isinstance(item, h5py.Dataset) else None)
+    optimizer = {name: value for name, value in arrays.items() if name.startswith("optimizer/")}
+    # Adam's moments would be one array per weight; a fresh optimizer keeps only its step count (0) and learning rate.
+    assert all(np.ndim(value) == 0 for value in optimizer.values()), sorted(optimizer)
+    assert len(optimizer) <= 2 and 0 in [int(value) for value in optimizer.values()]
+    assert sum(np.size(value) for name, value in arrays.items() if name not in optimizer) == tiny_model.count_params()
 
 
 def test_quick_runs_save_no_model(results_dir, tiny_model):
@@ -239,8 +249,10 @@ def test_data_check_verifies_the_model_files(committed, capsys):
 
 
 def test_the_cli_evaluates_the_committed_model(committed, capsys, shipped_data):
-    assert main(["train", "--ticker", "GOOG", "--units", "50", "--load", "--json"]) == 0
+    # The ticker as a learner may type it: the committed model of Exercise9.01 is GOOG's.
+    assert main(["train", "--ticker", "goog", "--units", "50", "--load", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
+    assert shown["ticker"] == "GOOG"
     assert shown["loaded"] is True and shown["fit_seconds"] == 0 and shown["epochs"] == 100
     assert len(shown["predictions"]) == 21 and shown["rmse"] > 0
 
@@ -301,3 +313,23 @@ def test_each_committed_model_reproduces_its_committed_predictions(name, shipped
     # A tenth of a cent: one float32 step of the scaled output is about 1e-4 $ over AMZN's price range, and a process
     # that ran other models first (another loop, other compiled code) may land a few steps away.
     np.testing.assert_allclose(predict_prices(model, X_test, scaler), committed, rtol=0, atol=1e-3)
+
+
+def test_a_ticker_in_any_case_finds_its_notebook():
+    assert registry.differences(registry.committed_settings("Exercise9.01"), {**OWN, "ticker": " goog "}) == []
+    assert registry.notebook_for_settings("amzn", 50, 0.2, 60, 1) == "Activity9.02"
+    assert registry.differences(registry.committed_settings("Exercise9.01"), {**OWN, "ticker": "AMZN"}) == [
+        "TICKER = 'AMZN' (the notebook's own: 'GOOG')"]
+
+
+def test_every_setting_that_differs_is_named_and_an_unknown_notebook_lists_the_five(committed):
+    with pytest.raises(DataError) as raised:
+        load(ticker="AMZN", dropout=0.2, window=30, seed=2)
+    assert str(raised.value) == (
+        "the committed model of Exercise9.01 was trained with the notebook's own settings, not TICKER = 'AMZN' (the "
+        "notebook's own: 'GOOG'), DROPOUT = 0.2 (the notebook's own: 0.0), WINDOW = 30 (the notebook's own: 60), "
+        "SEED = 2 (the notebook's own: 1): set TRAIN = True to train the model yourself with your settings")
+    with pytest.raises(DataError) as raised:
+        load("Exercise9.99")
+    assert str(raised.value) == ("'Exercise9.99' is not one of the workshop's notebooks (Exercise9.01, Exercise9.02, "
+                                 "Activity9.01, Activity9.02, Activity9.03), so there is no committed model to load")

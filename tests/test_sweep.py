@@ -71,6 +71,36 @@ def test_a_file_with_other_columns_or_a_short_row_is_refused(tmp_path):
         sweep.read_sweep_file(short)
 
 
+def summary_rows(ratios_by_setting: dict[tuple, list[float]]) -> pd.DataFrame:
+    frame_rows = []
+    for (ticker, units, dropout, years, epochs, window), ratios in ratios_by_setting.items():
+        frame_rows += [{"ticker": ticker, "units": units, "dropout": dropout, "years": years, "epochs": epochs,
+                        "window": window, "seed": seed, "rmse_ratio": ratio} for seed, ratio in enumerate(ratios, 1)]
+    return pd.DataFrame(frame_rows)
+
+
+def test_the_summary_counts_only_ratios_below_one_as_beating_naive():
+    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9, 1.1, 1.0, 0.5],
+                          ("AMZN", 50, 0.2, "3", 5, 60): [1.2, 1.3]})
+    table = sweep.summary_table(frame)
+    assert list(table.index) == ["GOOG 8u", "AMZN 50u drop 0.2 3y"]  # in the file's order, not sorted
+    assert list(table.columns) == ["runs", "mean ratio", "sd of ratio", "lowest", "highest", "beat naive"]
+    # sd over seeds (n - 1): deviations 0.025, 0.225, 0.125, -0.375 from the mean
+    assert table.loc["GOOG 8u"].tolist() == [4, 0.875, round(math.sqrt(0.2075 / 3), 3), 0.5, 1.1, "2 of 4"]
+    assert table.loc["AMZN 50u drop 0.2 3y", "beat naive"] == "0 of 2"
+    assert table.loc["AMZN 50u drop 0.2 3y", "mean ratio"] == 1.25
+    assert table.loc["AMZN 50u drop 0.2 3y", "sd of ratio"] == 0.071  # 0.0707...: three decimals, as the table shows
+
+
+def test_the_summary_labels_name_epochs_and_window_only_where_they_vary():
+    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9], ("GOOG", 8, 0.0, "all", 10, 30): [0.8]})
+    assert sweep.setting_labels(frame) == ["GOOG 8u 5ep 60w", "GOOG 8u 10ep 30w"]
+    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9], ("GOOG", 8, 0.0, "all", 10, 60): [0.8]})
+    assert sweep.setting_labels(frame) == ["GOOG 8u 5ep", "GOOG 8u 10ep"]
+    frame = summary_rows({("AMZN", 50, "0.25", 2, 5, 60): [0.9]})
+    assert sweep.setting_labels(frame) == ["AMZN 50u drop 0.25 2y"]
+
+
 def test_january_2019_is_the_shipped_split_unchanged(shipped_data):
     prices = load_prices("GOOG", verify=False)
     split = prices_for_month(prices, "2019-01")

@@ -238,6 +238,9 @@ def _scaling(scaler, training_data, train_scaled, prices=None) -> str:
             raise _MistakeError(f"scaler was fitted on {seen} prices, {seen - days} more than the {days} training days: "
                                 "it has seen test prices, which leaks the future into training. Fit it on the training "
                                 "prices only.")
+        if seen == days:
+            raise _MistakeError(f"scaler was fitted on {seen} prices, as many as the training days, but not on "
+                                "training_data's; fit it on the training prices only.")
         raise _MistakeError(f"scaler was fitted on {seen} prices, not on the {days} training days; fit it on the "
                             "training prices only.")
     scaled = _series("train_scaled", train_scaled, days)
