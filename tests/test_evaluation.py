@@ -93,8 +93,8 @@ def test_describe_lag_reads_the_correlations_the_right_way_round():
 def test_describe_lag_never_says_a_forecast_follows_a_price_it_moves_against(corr_today, corr_yesterday):
     # -0.1 is above -0.9, but a forecast that moves against both days' opens follows neither.
     reading = lag_text(corr_today, corr_yesterday).splitlines()[-1]
-    assert reading == ("Reading: it follows neither day's open: both correlations are negative, so it tends to move "
-                       "against the price.")
+    assert reading == ("Reading: it follows neither day's open: neither correlation is positive, so it does not move "
+                       "with the price.")
 
 
 class RecordingModel:
@@ -113,8 +113,8 @@ class RecordingModel:
     (0.95, 0.9, "follows today's open more closely than yesterday's"),
     (-0.3, 0.4, "follows yesterday's open more closely"),
     # Both negative (a 1-epoch run's figures): the forecast follows neither day, whichever is less negative.
-    (-0.609, -0.638, "follows neither day's open: both correlations are negative"),
-    (-0.638, -0.609, "follows neither day's open: both correlations are negative"),
+    (-0.609, -0.638, "follows neither day's open: neither correlation is positive"),
+    (-0.638, -0.609, "follows neither day's open: neither correlation is positive"),
 ])
 def test_describe_lag_reads_the_correlations_by_their_sign(today, yesterday, reading):
     text = describe_lag({"corr_today": today, "corr_yesterday": yesterday, "direction_accuracy": 0.5})

@@ -147,8 +147,8 @@ def describe_lag(diagnostic: dict) -> str:
     """The lag diagnostic as three readable lines and a one-line reading of them."""
     today, yesterday = diagnostic["corr_today"], diagnostic["corr_yesterday"]
     if max(today, yesterday) <= 0:
-        # Both negative (-0.1 is above -0.9): the forecast moves against the real prices, so it follows neither day.
-        reading = "it follows neither day's open: both correlations are negative, so it tends to move against the price"
+        # Neither positive (-0.1 is above -0.9, but both move against the price): it follows neither day.
+        reading = "it follows neither day's open: neither correlation is positive, so it does not move with the price"
     elif yesterday > today:
         reading = "it follows yesterday's open more closely than today's: mostly an echo of the last price"
     else:
