@@ -211,7 +211,8 @@ MODEL_MISTAKES = {
                          "DROPOUT is 1.5; expected a number from 0 up to (not including) 1."),
     "dropout-text": (lambda: ("a fifth", stacked(keras.layers.Dense(1))),
                      "DROPOUT is 'a fifth'; expected a number from 0 up to (not including) 1."),
-    "no-input": (lambda: (0.0, keras.Sequential([keras.layers.LSTM(UNITS), keras.layers.Dense(1)])),
+    "no-input": (lambda: (0.0, keras.Sequential([*(keras.layers.LSTM(UNITS, return_sequences=True) for _ in range(3)),
+                                                  keras.layers.LSTM(UNITS), keras.layers.Dense(1)])),
                  "model does not know the shape of its input yet; give it an input of shape (60, 1)."),
     "input-shape": (lambda: (0.0, stacked(keras.layers.Dense(1), window=30)),
                     "model reads inputs of shape (30, 1); expected (60, 1): 60 days of one feature."),
@@ -221,7 +222,8 @@ MODEL_MISTAKES = {
                     "the Dense output layer has the relu activation; a price forecast needs the default, none (linear), "
                     "so that any value can come out."),
     "two-outputs": (lambda: (0.0, stacked(keras.layers.Dense(2))),
-                    "the model ends with a Dense layer; expected a Dense layer with 1 unit, the predicted next open."),
+                    "the Dense output layer has 2 units, so the model makes 2 numbers per window; it should make 1, the "
+                    "next day's scaled open: Dense(1)."),
     "extra-dense": (lambda: (0.0, stacked(keras.layers.Dense(8), keras.layers.Dense(1))),
                     "model has layers the chapter's network does not, before its output layer: Dense."),
     "sgd": (lambda: (0.0, stacked(keras.layers.Dense(1), optimizer="sgd")),
@@ -234,23 +236,24 @@ MODEL_MISTAKES = {
         *(layer for _ in range(3) for layer in (keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.Dropout(0.2))),
         keras.layers.LSTM(UNITS)])),
                              "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
-                             "output goes through dropout."),
+                             "output goes through dropout, after the layer."),
     "dropout-of-one": (lambda: (1, stacked(keras.layers.Dense(1))),
                        "DROPOUT is 1; expected a number from 0 up to (not including) 1."),
     "last-returns-sequences": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
         keras.layers.LSTM(UNITS, return_sequences=True) for _ in range(4)])),
-                               "the last LSTM layer returns sequences: it should pass only its final output to the Dense "
-                               "layer, which makes one prediction per window."),
+                               "the last LSTM layer has return_sequences=True: it should pass only its final output to "
+                               "the Dense layer, which makes one prediction per window."),
     "second-returns-last-step": (lambda: (0.0, stacked(keras.layers.Dense(1), lstms=[
         keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS), keras.layers.RepeatVector(WINDOW),
         keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.LSTM(UNITS)])),
-                                 "LSTM layer 2 returns only its last step, so the LSTM layer after it has no sequence to "
-                                 "read: every LSTM layer but the last should return sequences."),
+                                 "LSTM layer 2 has no return_sequences=True, so it passes on only its last step and LSTM "
+                                 "layer 3 has no sequence to read: every LSTM layer but the last needs "
+                                 "return_sequences=True."),
     "ends-with-an-lstm": (lambda: (0.2, stacked(lstms=[
         *(layer for _ in range(3) for layer in (keras.layers.LSTM(UNITS, return_sequences=True), keras.layers.Dropout(0.2))),
         keras.layers.LSTM(UNITS)])),
                           "LSTM layer 4 is not followed by a Dropout layer; with DROPOUT = 0.2 each LSTM layer's "
-                          "output goes through dropout."),
+                          "output goes through dropout, after the layer."),
     "loss-without-a-name": (lambda: (0.0, stacked(keras.layers.Dense(1), loss=SquaredLoss())),
                             "model is compiled with the loss 'SquaredLoss'; expected the mean squared error."),
 }
@@ -321,8 +324,9 @@ def test_january_inputs_name_test_windows_off_by_one(solution, capsys):
 def test_january_inputs_name_a_refitted_scaler_and_unscaled_test_prices(solution, capsys):
     refitted = MinMaxScaler().fit(solution["prices"].test_open.reshape(-1, 1))
     assert printed(capsys, check_january_inputs, **january(solution, scaler=refitted)) == (
-        "Not quite: scaler has been fitted again, now on 21 prices: scale the January prices with the scaler fitted on "
-        "the training days, without fitting it again.")
+        "Not quite: scaler has been fitted again, now on 21 prices: run the scaling cell again to get back the scaler "
+        "fitted on the training days, then change this cell to use it without fitting it again (transform, not "
+        "fit_transform) and run it.")
     dollars = solution["prices"].test_open
     assert printed(capsys, check_january_inputs, **january(solution, test_scaled=dollars)) == (
         "Not quite: test_scaled holds January prices in dollars; scale them with scaler first.")
@@ -420,11 +424,12 @@ MISTAKES = {
                                        "test_scaled holds prices in dollars; scale the January opens with scaler "
                                        "first."),
     "january-inputs-dollars": (check_january_inputs, lambda s: january(s, inputs=s["inputs"] * 1000),
-                               "inputs holds prices in dollars; join the scaled values, train_scaled and test_scaled."),
+                               "inputs holds prices in dollars; scale the joined days with scaler (transform)."),
     "january-inputs-test-reversed": (check_january_inputs, lambda s: january(s, inputs=np.concatenate(
         [s["inputs"][:WINDOW], s["inputs"][WINDOW:][::-1]])),
-                                     "after its first 60 values, inputs should continue with test_scaled, the January "
-                                     "days in order."),
+                                     "after its first 60 values, inputs should continue with the 21 January opens in "
+                                     "order, scaled by scaler, the one fitted on the training days (transform, not "
+                                     "fit_transform)."),
     "january-first-window-wrong": (check_january_inputs, lambda s: january(s, X_test=np.concatenate(
         [s["X_test"][1:2], s["X_test"][1:]])),
                                    "the first test window should be the last 60 days of train_scaled, the days before "

@@ -79,17 +79,21 @@ def summary_rows(ratios_by_setting: dict[tuple, list[float]]) -> pd.DataFrame:
     return pd.DataFrame(frame_rows)
 
 
-def test_the_summary_counts_only_ratios_below_one_as_beating_naive():
-    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9, 1.1, 1.0, 0.5],
+def test_the_summary_table_columns_counts_and_sample_sd():
+    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9, 1.1, 1.0, 0.5, 1.04],
                           ("AMZN", 50, 0.2, "3", 5, 60): [1.2, 1.3]})
     table = sweep.summary_table(frame)
     assert list(table.index) == ["GOOG 8u", "AMZN 50u drop 0.2 3y"]  # in the file's order, not sorted
-    assert list(table.columns) == ["runs", "mean ratio", "sd of ratio", "lowest", "highest", "beat naive"]
-    # sd over seeds (n - 1): deviations 0.025, 0.225, 0.125, -0.375 from the mean
-    assert table.loc["GOOG 8u"].tolist() == [4, 0.875, round(math.sqrt(0.2075 / 3), 3), 0.5, 1.1, "2 of 4"]
-    assert table.loc["AMZN 50u drop 0.2 3y", "beat naive"] == "0 of 2"
-    assert table.loc["AMZN 50u drop 0.2 3y", "mean ratio"] == 1.25
-    assert table.loc["AMZN 50u drop 0.2 3y", "sd of ratio"] == 0.071  # 0.0707...: three decimals, as the table shows
+    assert list(table.columns) == ["runs", "mean ratio", "sd of ratio", "lowest", "highest", "beats", "about as well",
+                                   "worse"]
+    # naive_comparison's rule: below 0.95 beats, 0.95 to 1.05 about as well (1.0 and 1.04), above 1.05 worse.
+    assert table.loc["GOOG 8u"].tolist()[5:] == ["2 of 5", "2 of 5", "1 of 5"]
+    # sd over seeds (n - 1), to three decimals as the table shows it
+    ratios = [0.9, 1.1, 1.0, 0.5, 1.04]
+    mean = sum(ratios) / 5
+    assert table.loc["GOOG 8u"].tolist()[:5] == [5, round(mean, 3),
+                                                 round(math.sqrt(sum((r - mean) ** 2 for r in ratios) / 4), 3), 0.5, 1.1]
+    assert table.loc["AMZN 50u drop 0.2 3y"].tolist() == [2, 1.25, 0.071, 1.2, 1.3, "0 of 2", "0 of 2", "2 of 2"]
 
 
 def test_the_summary_labels_name_epochs_and_window_only_where_they_vary():
