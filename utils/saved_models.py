@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import results
 from .atomic import replace_atomically, write_json_atomically
-from .backend import load_keras
+from .backend import load_keras, quiet_tensorflow_import
 from .epochs import FULL_EPOCHS
 from .errors import DataError
 from .files import sha256_of, shown
@@ -43,6 +43,8 @@ def save_model(name: str, model) -> str:
     train further starts a fresh optimizer, as a new model would.
     """
     keras = load_keras()
+    # Keras's file handling imports TensorFlow where it is installed, whatever the backend; quietly, as load_keras does.
+    quiet_tensorflow_import(any_backend=True)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     if model.optimizer is not None:
