@@ -25,7 +25,7 @@ from utils.backend import load_keras
 from utils.data import ChecksumWarning, load_prices
 from utils.errors import DataError
 from utils.features import fit_scaler, january_inputs, make_windows, scale
-from utils.files import sha256_of
+from utils.files import sha256_of, shown
 from utils.tools.cli import main
 from utils.tools.model import build_stacked_lstm
 from utils.training import predict_prices
@@ -71,12 +71,35 @@ def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir
     saved = json.loads(path.read_text())
     model_file = results_dir / "models" / "Exercise9.01.keras"
     assert saved["model_sha256"] == sha256_of(model_file)
+    assert (saved["notebook"], saved["epochs"]) == ("Exercise9.01", 100)
     assert not [entry for entry in model_file.parent.iterdir() if entry.name.startswith(".")], "temporary file left"
+    assert capsys.readouterr().out == (f"Saved to {shown(path)} and its model ({results.MAIN_JOB_VARIABLE} is set: these "
+                                       "are the committed results).\n")
 
     model, run = load()
     np.testing.assert_allclose(model.predict(windows(), verbose=0), tiny_model.predict(windows(), verbose=0), atol=1e-6)
     assert (run.loaded, run.epochs, run.seconds, run.final_loss) == (True, 100, 0.0, 0.001)
-    assert "training it took about 12 s for 100 epochs" in capsys.readouterr().out
+    assert capsys.readouterr().out == (f"Loaded the trained model from {shown(model_file)} instead of training it; "
+                                       "training it took about 12 s for 100 epochs (on jax). Set TRAIN = True to train "
+                                       "it yourself.\n")
+
+
+def test_a_results_file_without_timing_or_backend_is_announced_in_general_words(results_dir, tiny_model, capsys):
+    path = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved = json.loads(path.read_text())
+    del saved["keras_backend"]
+    path.write_text(json.dumps({**saved, "fit_seconds": 0.0}))
+    capsys.readouterr()
+    load()
+    assert capsys.readouterr().out.endswith("training it took a few minutes for 100 epochs (on Keras). Set TRAIN = True "
+                                            "to train it yourself.\n")
+
+
+def test_each_model_file_problem_is_named_word_for_word(committed, tiny_model):
+    assert saved_models.model_file_problem(committed, None) == "has no SHA-256 recorded in its results file"
+    assert saved_models.model_file_problem(committed, "0" * 64) == (
+        "differs from the SHA-256 recorded when it was saved (it was changed or replaced since)")
+    assert saved_models.model_file_problem(committed, sha256_of(committed)) is None
 
 
 def test_saved_models_leave_out_the_optimizer_state(results_dir, tiny_model):
