@@ -36,7 +36,7 @@ PYTHON = sys.executable
 def test_product_has_one_training_per_combination_in_a_stable_order():
     product = sweep.settings_product(["GOOG", "AMZN"], [8, 50], [0.0], ["all", 3], [1, 2, 3], ["2018-12"], 5, 60)
     assert len(product) == 2 * 2 * 1 * 2 * 3 * 1
-    assert product[0] == {"ticker": "GOOG", "units": 8, "dropout": 0.0, "years": "all", "seed": 1,
+    assert product[0] == {"ticker": "GOOG", "model": "price", "units": 8, "dropout": 0.0, "years": "all", "seed": 1,
                           "test_month": "2018-12", "epochs": 5, "window": 60}
     assert product[1]["seed"] == 2 and product[-1]["ticker"] == "AMZN"
     assert len({sweep.setting_key(settings) for settings in product}) == len(product)
@@ -63,7 +63,7 @@ def test_rows_read_back_from_the_file_match_the_settings_they_were_trained_with(
 def test_a_file_with_other_columns_or_a_short_row_is_refused(tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("ticker,units,score\nGOOG,8,1\n")
-    with pytest.raises(DataError, match=r"other\.csv: written with other columns.*missing dropout.*unknown score"):
+    with pytest.raises(DataError, match=r"other\.csv: written with other columns.*missing model, dropout.*unknown score"):
         sweep.read_sweep_file(other)
     short = tmp_path / "short.csv"
     short.write_text(sweep.csv_line(dict(zip(sweep.COLUMNS, sweep.COLUMNS))) + "GOOG,8,0.0\n")
@@ -74,7 +74,7 @@ def test_a_file_with_other_columns_or_a_short_row_is_refused(tmp_path):
 def summary_rows(ratios_by_setting: dict[tuple, list[float]]) -> pd.DataFrame:
     frame_rows = []
     for (ticker, units, dropout, years, epochs, window), ratios in ratios_by_setting.items():
-        frame_rows += [{"ticker": ticker, "units": units, "dropout": dropout, "years": years, "epochs": epochs,
+        frame_rows += [{"ticker": ticker, "model": "price", "units": units, "dropout": dropout, "years": years, "epochs": epochs,
                         "window": window, "seed": seed, "rmse_ratio": ratio} for seed, ratio in enumerate(ratios, 1)]
     return pd.DataFrame(frame_rows)
 
@@ -327,6 +327,7 @@ def test_a_sweep_on_an_existing_cluster_survives_a_killed_worker_and_scores_dece
     (["--units", "99999999999999999999"], "the number of LSTM units must be a whole number, from 1 to 1024"),
     (["--years", "99999999999999999999"], "the years of history must be a whole number, from 1 to 100"),
     (["--epochs", "1001"], "the number of epochs must be a whole number, from 1 to 1000"),
+    (["--models", "price,returns"], "model 'returns': must be one of price, change"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_training(extra, message, tmp_path, shipped_data, capsys):
     out = tmp_path / "s.csv"
@@ -392,7 +393,8 @@ def test_a_second_sweep_on_the_same_file_refuses_in_words(tmp_path, shipped_data
 
 def sweep_row(**changes) -> dict:
     row = dict.fromkeys(sweep.COLUMNS, "x")
-    row.update({"ticker": "GOOG", "units": "8", "dropout": "0.0", "years": "all", "seed": "1", "test_month": "2019-01",
+    row.update({"ticker": "GOOG", "model": "price", "predictions": "",
+                "units": "8", "dropout": "0.0", "years": "all", "seed": "1", "test_month": "2019-01",
                 "epochs": "1", "window": "60", "first_train_date": "2014-01-02", "first_test_date": "2019-01-02",
                 "last_test_date": "2019-01-31", "test_days": "21"})
     row.update({name: "1.5" for name in sweep.METRIC_COLUMNS})
@@ -406,6 +408,8 @@ def sweep_row(**changes) -> dict:
     ({"ticker": "goog?"}, "'ticker' must be a ticker in capitals"),
     ({"test_month": "January"}, "'test_month' must be a month like 2019-01"),
     ({"last_test_date": "31/01/2019"}, "'last_test_date' must be a date like 2019-01-31"),
+    ({"model": "returns"}, "'model' must be one of price, change, not 'returns'"),
+    ({"predictions": "1050.5 nan"}, "'predictions' must be finite numbers separated by spaces (or nothing)"),
 ])
 def test_a_damaged_row_is_one_line_naming_the_file_row_and_key(changes, said, tmp_path, shipped_data, capsys):
     out = tmp_path / "s.csv"
@@ -447,3 +451,39 @@ def test_a_scheduler_that_is_not_dask_is_one_line_within_seconds(tmp_path, shipp
         server.shutdown()
     assert capsys.readouterr().err == (f"error: --scheduler {address}: something answers there, but not as a Dask "
                                        "scheduler (start one with 'dask scheduler' and give its tcp:// address)\n")
+
+
+def test_a_file_written_before_the_model_column_reads_as_the_price_model_and_keeps_its_rows(tmp_path):
+    old = tmp_path / "old.csv"
+    row = {name: value for name, value in sweep_row().items() if name in sweep.UNMODELLED_COLUMNS}
+    old.write_text(",".join(sweep.UNMODELLED_COLUMNS) + "\n" + ",".join(row[name] for name in sweep.UNMODELLED_COLUMNS)
+                   + "\n")
+    text, rows = sweep.read_sweep_file(old)
+    assert [(found["model"], found["predictions"]) for found in rows] == [("price", "")]
+    # The text appended to is the same row under the full header, every old value as it was.
+    assert text.splitlines() == [",".join(sweep.COLUMNS), sweep.csv_line(rows[0]).strip()]
+    assert sweep.rows_done(rows) == {sweep.setting_key({**sweep_row(), "model": "price"})}
+    assert sweep.setting_key({**sweep_row(), "model": "change"}) not in sweep.rows_done(rows)
+    frame = sweep.read_rows_frame(old)
+    assert list(frame["model"]) == ["price"] and sweep.setting_labels(frame) == ["GOOG 8u"]
+
+
+def test_the_change_model_is_named_in_labels_and_descriptions():
+    frame = summary_rows({("GOOG", 8, 0.0, "all", 5, 60): [0.9]})
+    assert sweep.setting_labels(frame.assign(model="change")) == ["GOOG change 8u"]
+    settings = sweep.settings_product(["GOOG"], [8], [0.0], ["all"], [1], ["2019-01"], 5, 60, models=["price", "change"])
+    assert [s["model"] for s in settings] == ["price", "change"]
+    assert sweep.describe(settings[1]).startswith("GOOG change model, 8 units,")
+    assert sweep.describe(settings[0]).startswith("GOOG, 8 units,")
+
+
+def test_a_change_model_row_holds_its_forecasts_and_scores_them(shipped_data):
+    from sklearn.metrics import root_mean_squared_error
+
+    settings = sweep.settings_product(["GOOG"], [8], [0.0], ["all"], [1], ["2018-12"], 1, 60, models=["change"])[0]
+    row = sweep.run_training(settings)
+    forecasts = [float(value) for value in row["predictions"].split()]
+    real = prices_for_month(load_prices("GOOG", verify=False), "2018-12").test_open
+    assert row["model"] == "change" and len(forecasts) == row["test_days"] == len(real) == 19
+    assert row["rmse"] == pytest.approx(root_mean_squared_error(real, forecasts), rel=1e-12)
+    sweep.check_rows([{name: str(value) for name, value in row.items()}], Path("row.csv"))

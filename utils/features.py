@@ -75,3 +75,11 @@ def january_inputs(train_series, test_series, window: int = 60) -> np.ndarray:
         raise DataError(f"{len(train_series)} training values cannot fill a {window}-day window")
     return np.concatenate([train_series[-window:], test_series])
 
+
+
+def daily_changes(opens) -> np.ndarray:
+    """Each open minus the one before it: one value fewer than ``opens`` (the sixth notebook's target)."""
+    opens = np.asarray(opens, dtype=float).ravel()
+    if len(opens) < 2:
+        raise DataError(f"{len(opens)} open(s) have no change between them (it takes at least 2)")
+    return np.diff(opens)

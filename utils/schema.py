@@ -15,7 +15,7 @@ import numbers
 import re
 
 from .errors import DataError
-from .values import MONTH, check_ticker, decimal_number, whole_number
+from .values import MONTH, TARGETS, check_ticker, decimal_number, whole_number
 
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -58,6 +58,11 @@ KINDS = {
                    lambda value: value == "all" or whole_number(value) is not None),
     "month text": ("a month like 2019-01", lambda value: isinstance(value, str) and bool(MONTH.fullmatch(value))),
     "day text": ("a date like 2019-01-31", lambda value: isinstance(value, str) and bool(DAY.fullmatch(value))),
+    "model text": (f"one of {', '.join(TARGETS)}", lambda value: value in TARGETS),
+    # Older sweeps kept no forecasts: an empty cell is allowed, anything else is numbers separated by spaces.
+    "forecasts text": ("finite numbers separated by spaces (or nothing)",
+                       lambda value: isinstance(value, str) and all(decimal_number(part.lstrip("-")) is not None
+                                                                    for part in value.split())),
 }
 
 SETTINGS = {"ticker": "ticker", "units": "whole", "dropout": "number", "epochs": "whole", "window": "whole"}
@@ -73,10 +78,11 @@ SEED_SPREAD = {**SETTINGS, "seed": "seeds", "dates": "dates", "predictions": "nu
                "naive_rmse": "number", "rmse_mean": "number", "rmse_std": "number", "fit_seconds_mean": "number"}
 # One row of a sweep's CSV file (every value is text there).
 SWEEP_ROW = {
-    "ticker": "ticker", "units": "whole text", "dropout": "number text", "years": "years text", "seed": "whole text",
+    "ticker": "ticker", "model": "model text",
+    "units": "whole text", "dropout": "number text", "years": "years text", "seed": "whole text",
     "test_month": "month text", "epochs": "whole text", "window": "whole text",
     **{name: "number text" for name in METRICS}, "first_train_date": "day text", "first_test_date": "day text",
-    "last_test_date": "day text", "test_days": "whole text",
+    "last_test_date": "day text", "test_days": "whole text", "predictions": "forecasts text",
 }
 
 

@@ -99,6 +99,18 @@ def check_dropout(value, name: str = "dropout") -> float:
     return number
 
 
+# What the LSTM learns to predict: the next open itself (the chapter's model) or its change from the open before.
+TARGETS = ("price", "change")
+
+
+def check_target(value, name: str = "model") -> str:
+    """``price`` or ``change`` (any case, spaces around ignored)."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in TARGETS:
+        return text
+    raise DataError(f"{name} {value!r}: must be one of {', '.join(TARGETS)}")
+
+
 def check_ticker(ticker, name: str = "ticker") -> str:
     """A ticker symbol in capitals: letters, digits, '.', '-' or '^'."""
     cleaned = str(ticker).strip().upper() if isinstance(ticker, str) else ""

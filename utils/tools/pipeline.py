@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from ..data import Prices, load_prices
 from ..epochs import FULL_EPOCHS
-from ..evaluation import experiment_record, free_running_forecast
-from ..features import fit_scaler, january_inputs, make_windows, scale
+from ..errors import DataError
+from ..evaluation import experiment_record, free_running_forecast, naive_forecast
+from ..features import daily_changes, fit_scaler, january_inputs, make_windows, scale
 from ..registry import notebook_for_settings
 from ..saved_models import load_trained_model
 from ..training import predict_prices, set_seed, train
@@ -25,8 +28,16 @@ def run_experiment(ticker: str, units: int, dropout: float = 0.0, epochs: int = 
 
 
 def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: int = FULL_EPOCHS, seed: int = 1,
-                    window: int = 60, progress: bool = False, load: bool = False) -> dict:
-    """Scale on ``prices.train`` only, window, train, predict each ``prices.test`` day one step ahead, and score."""
+                    window: int = 60, progress: bool = False, load: bool = False, target: str = "price") -> dict:
+    """Scale on ``prices.train`` only, window, train, predict each ``prices.test`` day one step ahead, and score.
+
+    ``target="change"`` trains the same model on the daily changes of the open instead of the opens, and turns
+    each predicted change back into a price by adding it to the day before's real open.
+    """
+    if target == "change":
+        if load:
+            raise DataError("no committed model predicts the change: leave out --load to train one")
+        return _train_and_score_changes(prices, units, dropout, epochs, seed, window, progress)
     scaler = fit_scaler(prices.train_open)
     train_scaled = scale(scaler, prices.train_open)
     X_train, y_train = make_windows(train_scaled, window)
@@ -44,3 +55,24 @@ def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: in
     predicted = predict_prices(model, X_test, scaler)
     free_running = free_running_forecast(model, scaler, prices.train_open, len(prices.test_open), window)
     return experiment_record(prices, run, predicted, free_running, units=units, dropout=dropout, seed=seed, window=window)
+
+
+def _train_and_score_changes(prices: Prices, units: int, dropout: float, epochs: int, seed: int, window: int,
+                             progress: bool) -> dict:
+    train_changes = daily_changes(prices.train_open)
+    # The first test day's change is from the last training open; the others from the test day before.
+    test_changes = daily_changes([prices.train_open[-1], *prices.test_open])
+    scaler = fit_scaler(train_changes)
+    train_scaled = scale(scaler, train_changes)
+    X_train, y_train = make_windows(train_scaled, window)
+    set_seed(seed)
+    model = build_stacked_lstm(window, units, dropout)
+    run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
+
+    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, test_changes), window), window)
+    predicted = naive_forecast(prices.train_open, prices.test_open) + predict_prices(model, X_test, scaler)
+    free_changes = free_running_forecast(model, scaler, train_changes, len(prices.test_open), window)
+    free_running = prices.train_open[-1] + np.cumsum(free_changes)
+    record = experiment_record(prices, run, predicted, free_running, units=units, dropout=dropout, seed=seed,
+                               window=window)
+    return {**record, "model": "change"}

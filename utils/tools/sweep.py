@@ -46,11 +46,13 @@ from ..schema import SWEEP_ROW, check_record
 from ..training import set_seed
 from ..values import (
     MAX_EPOCHS,
+    TARGETS,
     argument,
     check_dropout,
     check_epochs,
     check_month,
     check_seed,
+    check_target,
     check_ticker,
     check_units,
     check_whole,
@@ -60,14 +62,19 @@ from ..values import (
 )
 from .pipeline import train_and_score
 
-SETTING_COLUMNS = ("ticker", "units", "dropout", "years", "seed", "test_month", "epochs", "window")
+SETTING_COLUMNS = ("ticker", "model", "units", "dropout", "years", "seed", "test_month", "epochs", "window")
 METRIC_COLUMNS = ("rmse", "mae", "mape", "naive_rmse", "naive_mae", "naive_mape", "rmse_ratio", "free_running_rmse",
                   "fit_seconds")
 PERIOD_COLUMNS = ("first_train_date", "first_test_date", "last_test_date", "test_days")
 VERSION_COLUMNS = ("python_version", "numpy_version", "keras_version", "keras_backend", "backend_version")
-COLUMNS = SETTING_COLUMNS + METRIC_COLUMNS + PERIOD_COLUMNS + VERSION_COLUMNS
+# Each test day's forecast, in order, separated by spaces: a significance test needs the days, not only the RMSE.
+FORECAST_COLUMNS = ("predictions",)
+COLUMNS = SETTING_COLUMNS + METRIC_COLUMNS + PERIOD_COLUMNS + VERSION_COLUMNS + FORECAST_COLUMNS
+# Files written before the sweep had a model column and the forecasts: every row in them trained the price model.
+UNMODELLED_COLUMNS = tuple(name for name in COLUMNS if name not in ("model", *FORECAST_COLUMNS))
+UNMODELLED_VALUES = {"model": "price", "predictions": ""}
 # A setting on the picture and in the summary: everything but the seed and the test month, which vary within it.
-GROUP_COLUMNS = ("ticker", "units", "dropout", "years", "epochs", "window")
+GROUP_COLUMNS = ("ticker", "model", "units", "dropout", "years", "epochs", "window")
 ALL_YEARS = "all"
 DEFAULT_TEST_MONTH = "2019-01"
 DEFAULT_OUT_NAME = "sweep.csv"
@@ -79,17 +86,18 @@ TASK_RETRIES = 1
 
 # --- the product of settings and the rows already done -------------------------------------------------------------
 
-def settings_product(tickers, units, dropout, years, seeds, test_months, epochs: int, window: int) -> list[dict]:
+def settings_product(tickers, units, dropout, years, seeds, test_months, epochs: int, window: int,
+                     models=("price",)) -> list[dict]:
     """One settings dict per training, in a stable order; an empty option makes an empty sweep, which is an error."""
-    options = {"tickers": tickers, "units": units, "dropout": dropout, "years": years, "seeds": seeds,
+    options = {"tickers": tickers, "models": models, "units": units, "dropout": dropout, "years": years, "seeds": seeds,
                "test-months": test_months}
     for option, values in options.items():
         if not values:
             raise DataError(f"the sweep is empty: --{option} has no values")
     return [
-        {"ticker": ticker, "units": unit, "dropout": rate, "years": history, "seed": seed, "test_month": month,
-         "epochs": epochs, "window": window}
-        for ticker, unit, rate, history, seed, month in itertools.product(*options.values())
+        {"ticker": ticker, "model": model, "units": unit, "dropout": rate, "years": history, "seed": seed,
+         "test_month": month, "epochs": epochs, "window": window}
+        for ticker, model, unit, rate, history, seed, month in itertools.product(*options.values())
     ]
 
 
@@ -98,6 +106,7 @@ def setting_key(row: dict) -> tuple[str, ...]:
     years = str(row["years"]).strip()
     return (
         str(row["ticker"]).strip().upper(),
+        str(row.get("model", "price")).strip().lower(),
         str(int(row["units"])),
         f"{float(row['dropout']):g}",
         years if years == ALL_YEARS else str(int(float(years))),
@@ -122,6 +131,11 @@ def read_sweep_file(path: Path) -> tuple[str, list[dict]]:
         raise DataError(f"--out {path}: cannot be read ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
     header = tuple(reader.fieldnames or ())
+    if header == UNMODELLED_COLUMNS:
+        rows = [{**row, **UNMODELLED_VALUES} for row in reader]
+        check_rows(rows, path)
+        # Appending rewrites the file with every column, the old rows unchanged but for the two new values.
+        return csv_line(dict(zip(COLUMNS, COLUMNS))) + "".join(map(csv_line, rows)), rows
     if header != COLUMNS:
         missing = [name for name in COLUMNS if name not in header]
         extra = [name for name in header if name not in COLUMNS]
@@ -135,6 +149,11 @@ def read_sweep_file(path: Path) -> tuple[str, list[dict]]:
         raise DataError(f"--out {path}: written with other columns than a sweep's ({difference}); nothing is appended "
                         "to it: give another --out, or move that file away")
     rows = list(reader)
+    check_rows(rows, path)
+    return text, rows
+
+
+def check_rows(rows: list[dict], path: Path) -> None:
     for line, row in enumerate(rows, start=2):
         if None in row or any(row[name] is None for name in COLUMNS):
             raise DataError(f"--out {path}, row {line}: not {len(COLUMNS)} values; repair or move that file")
@@ -142,7 +161,6 @@ def read_sweep_file(path: Path) -> tuple[str, list[dict]]:
             check_record(row, SWEEP_ROW, f"--out {path}, row {line}")
         except DataError as exc:
             raise DataError(f"{exc}; repair or move that file (nothing was appended to it)") from None
-    return text, rows
 
 
 def short_list(names: list[str], most: int = 4) -> str:
@@ -168,9 +186,11 @@ def csv_line(row: dict) -> str:
 
 
 def describe(settings: dict) -> str:
-    """``GOOG, 50 units, dropout 0.2, all years, seed 3, test month 2018-11, 100 epochs, window 60``."""
+    """``GOOG, 50 units, dropout 0.2, all years, seed 3, test month 2018-11, 100 epochs, window 60``
+    (``GOOG change model, 50 units, ...`` for the model of daily changes)."""
     years = settings["years"]
-    return (f"{settings['ticker']}, {settings['units']} units, dropout {float(settings['dropout']):g}, "
+    model = "" if settings.get("model", "price") == "price" else f" {settings['model']} model"
+    return (f"{settings['ticker']}{model}, {settings['units']} units, dropout {float(settings['dropout']):g}, "
             f"{'all years' if years == ALL_YEARS else f'{years} years'}, seed {settings['seed']}, "
             f"test month {settings['test_month']}, {settings['epochs']} epochs, window {settings['window']}")
 
@@ -239,7 +259,7 @@ def run_training(settings: dict) -> dict:
     years = None if settings["years"] == ALL_YEARS else int(settings["years"])
     split = prices_for_month(prices, settings["test_month"], years=years, window=settings["window"])
     record = train_and_score(split, settings["units"], settings["dropout"], epochs=settings["epochs"],
-                             seed=settings["seed"], window=settings["window"])
+                             seed=settings["seed"], window=settings["window"], target=settings["model"])
     return {
         **settings,
         **{name: record[name] for name in METRIC_COLUMNS},
@@ -248,6 +268,7 @@ def run_training(settings: dict) -> dict:
         "last_test_date": record["dates"][-1],
         "test_days": len(record["dates"]),
         **library_versions(),
+        "predictions": " ".join(repr(value) for value in record["predictions"]),
     }
 
 
@@ -509,7 +530,7 @@ def setting_labels(frame) -> list[str]:
     varying = [name for name in ("epochs", "window") if frame[name].nunique() > 1]
     labels = []
     for row in frame.itertuples():
-        parts = [row.ticker, f"{row.units}u"]
+        parts = [row.ticker] + ([] if row.model == "price" else [row.model]) + [f"{row.units}u"]
         if float(row.dropout):
             parts.append(f"drop {float(row.dropout):g}")
         if str(row.years) != ALL_YEARS:
@@ -548,7 +569,8 @@ def read_rows_frame(path: Path):
     import pandas as pd
 
     read_sweep_file(path)  # every row checked against the schema before any figure or summary is made of it
-    frame = pd.read_csv(path, dtype={"years": str, "test_month": str, "ticker": str})
+    frame = pd.read_csv(path, dtype={"years": str, "test_month": str, "ticker": str, "predictions": str})
+    frame = frame.assign(**{name: value for name, value in UNMODELLED_VALUES.items() if name not in frame})
     # Settings side by side in a fixed order (the file keeps the order the trainings finished in).
     return frame.sort_values([*GROUP_COLUMNS, "test_month", "seed"], kind="stable", ignore_index=True)
 
@@ -596,6 +618,9 @@ def years_or_all(value, name: str = "years"):
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tickers", required=True, type=comma_list(argument(check_ticker)), help="e.g. GOOG,AMZN")
+    parser.add_argument("--models", type=comma_list(argument(check_target, "model")), default=["price"],
+                        help=f"what the LSTM predicts: {' or '.join(TARGETS)} (the day's change in the open), "
+                             "e.g. price,change (default price)")
     parser.add_argument("--units", required=True, type=comma_list(argument(check_units)), help="e.g. 50,100")
     parser.add_argument("--dropout", type=comma_list(argument(check_dropout)), default=[0.0], help="e.g. 0,0.2 (default 0)")
     parser.add_argument("--years", type=comma_list(argument(years_or_all)), default=[ALL_YEARS],
@@ -618,7 +643,7 @@ def command_sweep(args) -> int:
         raise DataError("--workers sizes the local cluster only; with --scheduler the cluster's own workers train")
     epochs = args.epochs if args.epochs is not None else effective_epochs()
     product = settings_product(args.tickers, args.units, args.dropout, args.years, args.seeds, args.test_months,
-                               epochs, args.window)
+                               epochs, args.window, models=args.models)
     out = check_out(args.out or default_out(epochs))
     outcome = run_sweep(product, out, scheduler=args.scheduler, workers=args.workers)
     if outcome.trained:
