@@ -24,6 +24,7 @@ def fake_project(tmp_path, monkeypatch):
     monkeypatch.setattr(main_job, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(main_job, "NOTEBOOKS", {})
+    monkeypatch.setattr(main_job, "AFTER_LANES", ())
     monkeypatch.setattr(main_job, "notebook_path", lambda name: tmp_path / name / f"{name}.ipynb")
     monkeypatch.delenv("WORKSHOP_EPOCHS", raising=False)  # make test sets it; each test says what it runs
     refreshed = []
@@ -66,6 +67,20 @@ def test_lanes_keep_each_comparison_behind_the_notebooks_it_loads():
             loaded = {earlier for cell in notebook.cells for earlier in NOTEBOOKS
                       if cell.cell_type == "code" and "load_result" in cell.source and f"'{earlier}'" in cell.source}
             assert loaded <= set(group[:position]), f"{name} loads {loaded}, which its lane has not run before it"
+
+
+def test_the_sixth_notebook_runs_after_every_lane(fake_project, monkeypatch):
+    order = []
+    monkeypatch.setattr(main_job, "AFTER_LANES", ("Later",))
+    monkeypatch.setattr(main_job, "run_lanes", lambda groups, jobs: order.append(("lanes", groups)))
+    monkeypatch.setattr(main_job, "run_in_this_process", lambda names, epochs: order.append(("after", names)))
+    fake_project("First"), fake_project("Second", ticker="AMZN")
+    assert main_job.selected_notebooks() == ["First", "Second", "Later"]
+    main_job.run_notebooks(jobs=2)
+    assert order == [("lanes", [["First"], ["Second"]]), ("after", ["Later"])]
+    order.clear()
+    main_job.run_notebooks(jobs=1)
+    assert order == [("after", ["First", "Second", "Later"])]
 
 
 def lane_output(last_line=b"X_train: (1198, 60, 1)\n"):

@@ -133,6 +133,23 @@ def naive_comparison(ratio: float) -> str:
     return "does worse than the naive forecast, which just repeats yesterday's open"
 
 
+# naive_comparison's three answers as short column names, for tables that count runs or months by verdict.
+VERDICT_COLUMNS = {"beats": "beats the naive forecast", "about as well": "does about as well as the naive forecast",
+                   "worse": "does worse than the naive forecast"}
+
+
+def verdict_column(ratio: float) -> str:
+    """Which of VERDICT_COLUMNS :func:`naive_comparison` gives ``ratio``."""
+    words = naive_comparison(ratio)
+    return next(column for column, start in VERDICT_COLUMNS.items() if words.startswith(start))
+
+
+def verdict_counts(verdicts) -> dict[str, str]:
+    """``{"beats": "2 of 13", "about as well": ..., "worse": ...}`` from a list of VERDICT_COLUMNS keys."""
+    verdicts = list(verdicts)
+    return {column: f"{verdicts.count(column)} of {len(verdicts)}" for column in VERDICT_COLUMNS}
+
+
 def verdict(summary: dict) -> str:
     """One honest sentence on how the model did against the naive baseline."""
     ratio = summary["rmse_ratio"]

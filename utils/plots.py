@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .errors import DataError
+from .horizons import NAIVE_LABEL
 
 REAL_STYLE = {"color": "green", "linestyle": "--", "marker": "o", "markersize": 3}
 NAIVE_STYLE = {"color": "grey", "linestyle": ":", "linewidth": 1.5}
@@ -108,3 +109,22 @@ def plot_lstm_gates(trace, units=(0, 1, 2), dates=None, title=None):
     axes[0, 0].legend(fontsize=9)
     figure.suptitle(title or "Inside an LSTM layer: its gates and memory over one window")
     return figure
+
+
+def plot_errors_by_horizon(errors, title: str, ax=None):
+    """RMSE against horizon, one line per forecast, the naive one grey and dotted; ``errors`` is the table of
+    :func:`utils.horizons.errors_by_horizon` (its ratio columns are left out). Returns the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for column in errors.columns:
+        if column.endswith(" / naive"):
+            continue
+        style = {**NAIVE_STYLE, "marker": "o"} if column == NAIVE_LABEL else {"marker": "o", "linewidth": 2}
+        ax.plot(errors.index, errors[column], label=column, **style)
+    ax.set_xticks(list(errors.index))
+    ax.set_xlabel("Horizon: trading days ahead")
+    ax.set_ylabel("RMSE (USD)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax

@@ -15,6 +15,8 @@ NOTEBOOKS = {
     "Activity9.02": ("AMZN", 50, 0.2),
     "Activity9.03": ("AMZN", 100, 0.0),
 }
+# The sixth notebook, beyond the chapter: it compares both tickers' models, so it runs after the five.
+BEYOND_NOTEBOOK = "Beyond9"
 # Every notebook's committed run uses these, besides its own ticker, units and dropout.
 COMMITTED_WINDOW, COMMITTED_SEED = 60, 1
 

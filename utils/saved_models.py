@@ -1,4 +1,4 @@
-"""The five notebooks' trained models: saved beside their results, checked, and loaded instead of training.
+"""The notebooks' trained models: saved beside their results, checked, and loaded instead of training.
 
 A full run (100 epochs) of a notebook with its own settings saves its model as
 ``results/models/<notebook>.keras`` (Keras's native format) and records the
@@ -7,6 +7,10 @@ loads that model instead of training; anything that would make the loaded
 model differ from the committed run (a missing, truncated or changed file, or
 other settings) is one :class:`~utils.errors.DataError` sentence saying how to
 train instead. Keras itself is imported only to save or load a model.
+
+A notebook that trains several models (the sixth, beyond the chapter) saves each under a key:
+``results/models/<notebook>-<key>.keras``, listed with its SHA-256 in ``results/<notebook>.json``
+(:func:`save_named_model`, :func:`load_named_model`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from .backend import load_keras, quiet_tensorflow_import
 from .epochs import FULL_EPOCHS
 from .errors import DataError
 from .files import sha256_of, shown
+from .schema import MODEL_SET, SAVED_MODEL, check_record
 from .registry import committed_notebooks, committed_settings, differences
 from .training import TrainingRun
 
@@ -134,19 +139,72 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
         raise DataError(f"{shown(path)} {problem}: {TRAIN_INSTEAD} ({took} for {saved['epochs']} epochs), "
                         f"or restore the committed file with 'python -m utils reset {name}'")
 
+    model = read_model_file(path, took)
+    run = TrainingRun(history={"loss": [saved["final_loss"]]}, seconds=0.0, epochs=saved["epochs"], loaded=True)
+    if announce:
+        print(f"Loaded the trained model from {shown(path)} instead of training it; training it took {took} for "
+              f"{saved['epochs']} epochs (on {saved.get('keras_backend', 'Keras')}). Set TRAIN = True to train it yourself.")
+    return model, run
+
+
+def read_model_file(path: Path, took: str):
+    """Keras's model from ``path`` (already checked against its SHA-256), or one DataError line."""
     keras = load_keras()
     try:
         with warnings.catch_warnings():
             # The file holds no optimizer state on purpose (see save_model); Keras notes that it found none.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras.saving.load_model(path)
+            return keras.saving.load_model(path)
     except Exception as exc:  # Keras's own errors vary by version; any of them means this file cannot be used
         raise DataError(f"{shown(path)} cannot be loaded by Keras {keras.__version__} ({type(exc).__name__}): "
                         f"{TRAIN_INSTEAD} ({took})") from None
-    run = TrainingRun(history={"loss": [saved["final_loss"]]}, seconds=0.0, epochs=saved["epochs"], loaded=True)
-    if announce:
-        print(f"Loaded the trained model from {shown(path)} instead of training it; training it took {took} for "
-              f"{saved['epochs']} epochs (on {saved.get('keras_backend', 'Keras')}). Set TRAIN = True to train it yourself.")
+
+
+def model_set_path(notebook: str) -> Path:
+    return results.RESULTS_DIR / f"{notebook}.json"
+
+
+def read_model_set(notebook: str) -> dict:
+    """``results/<notebook>.json``'s record of each saved model, checked; empty when there is no such file yet."""
+    path = model_set_path(notebook)
+    if not path.is_file():
+        return {}
+    fix = f"restore the committed file with 'git checkout -- {shown(path)}', or run {notebook} with TRAIN = True"
+    payload = results.read_json(path, fix)
+    try:
+        check_record(payload, MODEL_SET, shown(path))
+        for key, entry in payload["models"].items():
+            check_record(entry, SAVED_MODEL, f"{shown(path)}, model {key!r}")
+    except DataError as exc:
+        raise DataError(f"{exc}: {fix}") from None
+    return payload["models"]
+
+
+def save_named_model(notebook: str, key: str, epochs: int, model, run: TrainingRun) -> Path | None:
+    """After the main job's full run, save ``model`` as ``results/models/<notebook>-<key>.keras`` and list it in
+    ``results/<notebook>.json``; any other run (a learner's, a quick one, a loaded model) writes nothing."""
+    if run.loaded or not results.writes_committed() or epochs != FULL_EPOCHS:
+        return None
+    name = f"{notebook}-{key}"
+    entry = {"epochs": epochs, "fit_seconds": run.seconds, "final_loss": run.final_loss,
+             "model_sha256": save_model(name, model)}
+    models = {**read_model_set(notebook), key: entry}
+    return write_json_atomically(model_set_path(notebook), {"notebook": notebook, "models": dict(sorted(models.items()))})
+
+
+def load_named_model(notebook: str, key: str):
+    """The committed model ``key`` of ``notebook`` and its run, ``(model, run)`` with ``run.loaded`` True."""
+    entry = read_model_set(notebook).get(key)
+    if entry is None:
+        raise DataError(f"{notebook} has no committed model {key!r} in {shown(model_set_path(notebook))}: {TRAIN_INSTEAD}")
+    path = model_path(f"{notebook}-{key}")
+    took = f"about {entry['fit_seconds']:.0f} s"
+    problem = model_file_problem(path, entry["model_sha256"])
+    if problem:
+        raise DataError(f"{shown(path)} {problem}: {TRAIN_INSTEAD} ({took} for {entry['epochs']} epochs), "
+                        f"or restore the committed file with 'git checkout -- {shown(path)}'")
+    model = read_model_file(path, took)
+    run = TrainingRun(history={"loss": [entry["final_loss"]]}, seconds=0.0, epochs=entry["epochs"], loaded=True)
     return model, run
 
 

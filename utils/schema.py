@@ -51,6 +51,8 @@ KINDS = {
               lambda value: _nonempty_list(value, lambda day: isinstance(day, str) and DAY.fullmatch(day))),
     "seeds": ("a list of whole numbers", lambda value: _nonempty_list(value, _whole)),
     "runs": ("a list of runs", lambda value: _nonempty_list(value, lambda run: isinstance(run, dict))),
+    "model records": ("a record per model name", lambda value: isinstance(value, dict)
+                      and all(isinstance(key, str) and isinstance(entry, dict) for key, entry in value.items())),
     # A sweep's CSV holds text; these read it as the sweep wrote it.
     "whole text": ("a whole number", lambda value: whole_number(value) is not None),
     "number text": ("a finite number", lambda value: decimal_number(value) is not None),
@@ -84,6 +86,11 @@ SWEEP_ROW = {
     **{name: "number text" for name in METRICS}, "first_train_date": "day text", "first_test_date": "day text",
     "last_test_date": "day text", "test_days": "whole text", "predictions": "forecasts text",
 }
+
+
+# One trained model of a notebook that trains several (the sixth notebook's), and the file that lists them.
+SAVED_MODEL = {"epochs": "whole", "fit_seconds": "number", "final_loss": "number", "model_sha256": "text"}
+MODEL_SET = {"notebook": "text", "models": "model records"}
 
 
 def check_record(record, schema: dict[str, str], where: str) -> dict:

@@ -192,3 +192,14 @@ def check_notebook_parameters(TICKER, UNITS, DROPOUT, EPOCHS, WINDOW, SEED, TRAI
     return (check_ticker(TICKER, "TICKER"), check_units(UNITS, "UNITS"), check_dropout(DROPOUT, "DROPOUT"),
             check_epochs(EPOCHS, "EPOCHS"), check_window(WINDOW, "WINDOW"), check_seed(SEED, "SEED"),
             check_flag(TRAIN, "TRAIN"))
+
+
+# Forecasts a week ahead at most: five trading days.
+MAX_HORIZON = 5
+
+
+def check_beyond_parameters(UNITS, EPOCHS, WINDOW, SEED, HORIZON, TRAIN) -> tuple:
+    """The sixth notebook's parameters cell, checked like the others' (:func:`check_notebook_parameters`)."""
+    return (check_units(UNITS, "UNITS"), check_epochs(EPOCHS, "EPOCHS"), check_window(WINDOW, "WINDOW"),
+            check_seed(SEED, "SEED"), check_whole(HORIZON, "HORIZON", 1, MAX_HORIZON, "the horizon in trading days"),
+            check_flag(TRAIN, "TRAIN"))

@@ -24,11 +24,13 @@ from ..atomic import write_atomically
 from ..epochs import FULL_EPOCHS, effective_epochs, is_full_run
 from ..errors import DataError
 from ..files import REPO_ROOT
-from ..registry import NOTEBOOKS
+from ..registry import BEYOND_NOTEBOOK, NOTEBOOKS
 from ..registry import notebook_path as registered_notebook_path
 from ..values import check_cpu_list
 from .report import refresh_results_table_and_figure
 
+# Notebooks that read the results of several lanes: they run after every lane has finished.
+AFTER_LANES = (BEYOND_NOTEBOOK,)
 # tqdm's "12/100 [" part of a progress bar: epochs done and in all.
 PROGRESS_BAR = re.compile(r"\b(\d+)/(\d+) \[")
 # Seconds between two progress-bar lines of one lane when lanes run side by side.
@@ -61,9 +63,9 @@ def save_executed(executed: Path, target: Path) -> None:
 
 def selected_notebooks(only: list[str] | None = None) -> list[str]:
     """The notebooks to run, in the order the main job runs them."""
-    names = list(NOTEBOOKS)
+    names = [*NOTEBOOKS, *AFTER_LANES]
     if only:
-        unknown = [name for name in only if name not in NOTEBOOKS]
+        unknown = [name for name in only if name not in names]
         if unknown:
             raise DataError(f"--only {', '.join(unknown)}: no such notebook (choose from {', '.join(names)})")
         names = [name for name in names if name in only]
@@ -92,9 +94,12 @@ def run_notebooks(only: list[str] | None = None, jobs: int = 1, table: bool = Tr
     if cpus:
         pin_to(check_cpu_list(",".join(map(str, sorted(cpus))), sorted(os.sched_getaffinity(0))
                               if hasattr(os, "sched_getaffinity") else None, "--cpus"))
-    groups = lanes(names)
+    groups = lanes([name for name in names if name in NOTEBOOKS])
     if jobs > 1 and len(groups) > 1:
         run_lanes(groups, jobs)
+        later = [name for name in names if name not in NOTEBOOKS]
+        if later:
+            run_in_this_process(later, epochs)
     else:
         run_in_this_process(names, epochs)
     if not is_full_run(epochs):

@@ -39,7 +39,7 @@ from ..atomic import check_can_write, write_atomically, write_text_atomically
 from ..data import data_dir, load_prices, prices_for_month
 from ..epochs import FULL_EPOCHS, effective_epochs
 from ..errors import DataError
-from ..evaluation import naive_comparison
+from ..evaluation import VERDICT_COLUMNS, verdict_column, verdict_counts
 from ..files import sha256_of
 from ..results import results_dir
 from ..schema import SWEEP_ROW, check_record
@@ -540,17 +540,6 @@ def setting_labels(frame) -> list[str]:
     return labels
 
 
-# The summary's verdict columns, in naive_comparison's words (the one rule that turns a ratio into words).
-VERDICTS = {"beats": "beats the naive forecast", "about as well": "does about as well as the naive forecast",
-            "worse": "does worse than the naive forecast"}
-
-
-def verdict_column(ratio: float) -> str:
-    """Which of VERDICTS :func:`utils.evaluation.naive_comparison` gives ``ratio``."""
-    words = naive_comparison(ratio)
-    return next(column for column, start in VERDICTS.items() if words.startswith(start))
-
-
 def summary_table(frame):
     """Per setting: runs, mean and sample standard deviation of the RMSE ratio, and how many runs beat the naive
     forecast, did about as well or did worse, by naive_comparison's rule."""
@@ -559,9 +548,9 @@ def summary_table(frame):
     frame = frame.assign(setting=setting_labels(frame), verdict=[verdict_column(ratio) for ratio in frame["rmse_ratio"]])
     table = frame.groupby("setting", sort=False)["rmse_ratio"].agg(
         runs="size", mean="mean", sd="std", lowest="min", highest="max")
-    counts = frame.groupby(["setting", "verdict"], sort=False).size()
-    for column in VERDICTS:
-        table[column] = [f"{counts.get((setting, column), 0)} of {runs}" for setting, runs in table["runs"].items()]
+    counts = frame.groupby("setting", sort=False)["verdict"].agg(verdict_counts)
+    for column in VERDICT_COLUMNS:
+        table[column] = [found[column] for found in counts]
     return pd.DataFrame(table).rename(columns={"mean": "mean ratio", "sd": "sd of ratio"}).round(3)
 
 
