@@ -40,7 +40,7 @@ def _opens(values, name: str) -> np.ndarray:
         raise DataError(f"{name}: empty (no opens)")
     missing = ~np.isfinite(opens)
     if missing.any():
-        raise DataError(f"{name}: value {opens[missing.argmax()]!r} at position {missing.argmax()} is not a finite number")
+        raise DataError(f"{name}: value {float(opens[missing.argmax()])} at position {missing.argmax()} is not a finite number")
     return opens
 
 
@@ -95,8 +95,16 @@ def _quietly(compute, *args, **kwargs):
 
 
 def _fitted_parameters(opens: np.ndarray, order: tuple[int, int, int]) -> np.ndarray:
-    # The parameters alone: building statsmodels' results object (a smoother pass) would double the time.
-    return _quietly(_arima_model(opens, order).fit, method=ARIMA_FIT_METHOD, return_params=True)
+    """The fitted parameters alone: building statsmodels' results object (a smoother pass) would double the time."""
+    changes = np.diff(opens)
+    if changes.size < 2 or (changes == changes[0]).all():
+        raise DataError(f"training opens: an ARIMA needs daily changes that vary, and these {opens.size} opens have "
+                        f"{np.unique(changes).size} distinct daily change(s)")
+    try:
+        return _quietly(_arima_model(opens, order).fit, method=ARIMA_FIT_METHOD, return_params=True)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # too few opens, or no change to model
+        raise DataError(f"training opens: statsmodels cannot fit {order_label(order)} to these {opens.size} opens "
+                        f"({exc})") from None
 
 
 def arima_aic(train_open, order: tuple[int, int, int]) -> float:
@@ -116,7 +124,14 @@ def choose_arima_order(train_open, orders=ARIMA_ORDERS) -> tuple[int, int, int]:
     train = _opens(train_open, "training opens")
     if not orders:
         raise DataError("ARIMA orders: none to choose from")
-    aic = {tuple(order): arima_aic(train, order) for order in orders}
+    aic, problems = {}, []
+    for order in map(tuple, orders):
+        try:
+            aic[order] = arima_aic(train, order)
+        except DataError as problem:  # a larger order may not fit a short series that a smaller one fits
+            problems.append(problem)
+    if not aic:
+        raise problems[0]
     return min(aic, key=aic.get)
 
 
