@@ -73,8 +73,8 @@ def test_moving_average_by_hand():
      "days=1.5: the number of days averaged must be a whole number, at least 1"),
     (lambda: choose_arima_order([5.0] * 30),
      "training opens: an ARIMA needs daily changes that vary, and these 30 opens have 1 distinct daily change"),
-    (lambda: choose_arima_order([5.0, 6.0, 8.0]),
-     "training opens: statsmodels cannot fit ARIMA(0,1,0) to these 3 opens ("),
+    (lambda: choose_arima_order([5.0, 6.0, 8.0, 7.0], orders=[(2, 1, 2)]),
+     "training opens: statsmodels cannot fit ARIMA(2,1,2) to these 4 opens ("),
     (lambda: choose_arima_order(TRAIN, orders=[]), "ARIMA orders: none to choose from"),
     (lambda: arima(TRAIN, [np.nan]), "test opens: value nan at position 0"),
 ])
@@ -89,6 +89,10 @@ def test_arima_finds_the_ar_term_of_an_ar_process():
     assert choose_arima_order(TRAIN) != (0, 1, 0)
     # The smaller model's AIC is higher; the order search takes the lowest.
     assert arima_aic(TRAIN, (1, 1, 0)) < arima_aic(TRAIN, (0, 1, 0)) - 10
+
+
+def test_an_order_too_large_for_the_opens_is_left_out_of_the_choice():
+    assert choose_arima_order([5.0, 6.0, 8.0, 7.0], orders=[(2, 1, 2), (0, 1, 0)]) == (0, 1, 0)
 
 
 def test_arima_aic_is_statsmodels_own():
