@@ -149,8 +149,8 @@ def arima(train_open, test_open, order: tuple[int, int, int] | None = None, refi
     test day's forecast then runs the fitted model over the opens before that
     day (the Kalman filter's one-step prediction), so a forecast sees every
     earlier open but never its own day's. With ``refit_daily`` the parameters
-    are fitted again each test day to the opens before it: the same idea, about
-    20 times slower.
+    are fitted again each test day to the opens before it: one fit per test day
+    instead of one in all.
     """
     train, test = _split(train_open, test_open)
     order = choose_arima_order(train) if order is None else tuple(order)
