@@ -59,6 +59,7 @@ MODULES = {
                               "tests/test_sweep.py::test_a_month_inside_the_training_file_trains_on_the_days_before_it"])],
     "utils/features.py": [Target(["tests/test_features.py"])],
     "utils/evaluation.py": [Target(["tests/test_evaluation.py"])],
+    "utils/baselines.py": [Target(["tests/test_baselines.py"])],
     # The public checks read their caller's variables from the frame above them, and mutmut's trampoline is that frame
     # when the function is mutated: their one line (the call to _run) stays as it is; _run and the checks behind it are
     # mutated. The model's check needs Keras: its tests (named ...model...) run apart, forked from a server.

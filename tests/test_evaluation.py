@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
+from utils.errors import DataError
 from utils.evaluation import (
+    SIGNIFICANCE_LEVEL,
     compare_with_naive,
+    describe_dm,
     describe_lag,
+    diebold_mariano,
     experiment_record,
     forecast_metrics,
     forecast_summary,
@@ -254,3 +259,91 @@ def test_experiment_record_holds_the_settings_timings_metrics_and_forecasts():
                       "free_running": [9.0, 9.5]}
     assert experiment_record(prices, types.SimpleNamespace(**vars(run), loaded=True), np.array([10.5, 11.0]),
                              np.array([9.0, 9.5]), units=8, dropout=0.2, seed=7, window=2)["loaded"] is True
+
+
+# Squared errors 1, 4, 9, 0 against 0, 1, 1, 1: the loss differential d is 1, 3, 8, -1, its mean 11/4.
+DM_REAL, DM_A, DM_B = [0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 0.0], [0.0, 1.0, 1.0, 1.0]
+DM_DEVIATIONS = [-1.75, 0.25, 5.25, -3.75]
+
+
+def student_t_two_sided_p(statistic: float) -> float:
+    """P(|T| > statistic) for Student's t with 3 degrees of freedom, from its closed-form distribution function."""
+    x = statistic / math.sqrt(3)
+    return 1 - 2 / math.pi * (x / (1 + x * x) + math.atan(x))
+
+
+def test_diebold_mariano_by_hand():
+    variance = sum(v * v for v in DM_DEVIATIONS) / 4  # gamma_0 = 44.75 / 4
+    statistic = 2.75 / math.sqrt(variance / 4) * math.sqrt((4 + 1 - 2) / 4)  # with the small-sample correction, h = 1
+    dm, p = diebold_mariano(DM_REAL, DM_A, DM_B)
+    assert dm == pytest.approx(statistic, rel=1e-12) and dm == pytest.approx(1.42406, abs=1e-5)
+    assert p == pytest.approx(student_t_two_sided_p(statistic), rel=1e-9)
+
+
+def test_diebold_mariano_over_two_days_ahead_adds_the_first_autocovariance():
+    gamma_0 = sum(v * v for v in DM_DEVIATIONS) / 4
+    gamma_1 = sum(a * b for a, b in zip(DM_DEVIATIONS[1:], DM_DEVIATIONS[:-1])) / 4  # -18.8125 / 4
+    statistic = 2.75 / math.sqrt((gamma_0 + 2 * gamma_1) / 4) * math.sqrt((4 + 1 - 4 + 2 / 4) / 4)
+    dm, p = diebold_mariano(DM_REAL, DM_A, DM_B, horizon=2)
+    assert dm == pytest.approx(statistic, rel=1e-12) and dm == pytest.approx(2.52357, abs=1e-5)
+    assert p == pytest.approx(student_t_two_sided_p(statistic), rel=1e-9)
+
+
+def test_diebold_mariano_is_symmetric_in_its_two_forecasts():
+    real = np.sin(np.arange(30.0)) + np.arange(30.0)
+    a, b = real + np.cos(np.arange(30.0) * 3), real - 0.5 + np.arange(30.0) % 2
+    forward, backward = diebold_mariano(real, a, b), diebold_mariano(real, b, a)
+    assert backward[0] == pytest.approx(-forward[0]) and backward[1] == pytest.approx(forward[1])
+    assert 0 < forward[1] < 1
+
+
+def test_diebold_mariano_of_forecasts_with_the_same_errors_finds_no_difference():
+    # Identical forecasts, or errors of the same size on each day: nothing to test, and no division by zero.
+    assert diebold_mariano([1.0, 2.0, 3.0], [1.5, 2.5, 3.5], [1.5, 2.5, 3.5]) == (0.0, 1.0)
+    assert diebold_mariano([1.0, 2.0, 3.0], [1.5, 1.5, 3.5], [0.5, 2.5, 2.5], horizon=2) == (0.0, 1.0)
+
+
+def test_diebold_mariano_of_a_clear_winner_is_significant():
+    real = np.arange(50.0)
+    dm, p = diebold_mariano(real, real + 0.1 * np.cos(real), real + 3 + np.sin(real))
+    assert dm < -5 and p < 1e-6
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (([1.0, 2.0], [1.0], [1.0, 2.0]),
+     "Diebold-Mariano test: need equally long series; got 2 real values and forecasts of 1 and 2"),
+    (([1.0, 2.0], [1.0, 2.0], [1.0]),
+     "Diebold-Mariano test: need equally long series; got 2 real values and forecasts of 2 and 1"),
+    (([1.0], [1.0], [2.0]), "Diebold-Mariano test: needs at least 2 days, got 1"),
+    (([], [], []), "Diebold-Mariano test: needs at least 2 days, got 0"),
+    (([1.0, np.nan], [1.0, 2.0], [1.0, 2.0]), "Diebold-Mariano test: a real value or a forecast is missing"),
+    (([1.0, 2.0], [1.0, 2.0], [1.0, np.inf]), "Diebold-Mariano test: a real value or a forecast is missing"),
+    (([1.0, 2.0, 3.0], [1.0, 2.0, 4.0], [2.0, 2.0, 3.0], 3),
+     "horizon=3: the forecast horizon must be a whole number of days, from 1 to 2"),
+    (([1.0, 2.0, 3.0], [1.0, 2.0, 4.0], [2.0, 2.0, 3.0], 0),
+     "horizon=0: the forecast horizon must be a whole number of days, from 1 to 2"),
+    # Differentials 4, -1, 4, -1, 4, -1: gamma_0 = 6.25, gamma_1 = -31.25 / 6, so gamma_0 + 2 gamma_1 = -4.17 (two days ahead).
+    (([0.0] * 6, [2.0, 0.0] * 3, [0.0, 1.0] * 3, 2),
+     "Diebold-Mariano test: the loss differential's long-run variance is -4.17, not positive"),
+])
+def test_diebold_mariano_rejects_what_it_cannot_test_in_one_line(arguments, message):
+    with pytest.raises(DataError, match=f"^{re.escape(message)}"):
+        diebold_mariano(*arguments)
+
+
+def test_describe_dm_says_what_the_p_value_means():
+    assert SIGNIFICANCE_LEVEL == 0.05
+    assert describe_dm(1.234, 0.3141, "ARIMA", "naive") == (
+        "DM = +1.23, p = 0.31: if ARIMA and naive were equally accurate, a difference at least this large would happen "
+        "by luck alone 31% of the time; that is not below 5%, so no evidence that ARIMA differs from naive.")
+    assert describe_dm(-2.5, 0.0123, "ARIMA", "naive").endswith(
+        "by luck alone 1.2% of the time; below 5%, so evidence that ARIMA is more accurate than naive.")
+    assert describe_dm(4.0, 0.0004, "drift", "naive").startswith("DM = +4.00, p < 0.001: if drift and naive")
+    assert describe_dm(4.0, 0.0004, "drift", "naive").endswith(
+        "less than 0.1% of the time; below 5%, so evidence that naive is more accurate than drift.")
+    assert describe_dm(2.5, 0.001, "drift", "naive").startswith("DM = +2.50, p = 0.001:")
+    # Judged as shown: 0.0496 is shown as 0.05, which is not below 5%.
+    assert describe_dm(-2.0, 0.0496, "a", "b").endswith("by luck alone 5% of the time; that is not below 5%, so no "
+                                                         "evidence that a differs from b.")
+    assert describe_dm(-2.0, 0.0494, "a", "b").endswith("4.9% of the time; below 5%, so evidence that a is more "
+                                                        "accurate than b.")

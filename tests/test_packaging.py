@@ -11,7 +11,7 @@ from packaging.version import Version
 tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME = {"keras", "jax", "numpy", "pandas", "scikit-learn", "matplotlib", "tqdm"}
+RUNTIME = {"keras", "jax", "numpy", "pandas", "scikit-learn", "matplotlib", "tqdm", "statsmodels", "scipy"}
 
 
 def pins(path: Path) -> dict[str, Version]:

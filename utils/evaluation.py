@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, root_mean_squared_error
 
+from .errors import DataError
 from .features import scale, unscale
-from .values import check_window
+from .values import check_whole, check_window
 
 
 def naive_forecast(train_open, test_open) -> np.ndarray:
@@ -176,3 +178,62 @@ def describe_lag(diagnostic: dict) -> str:
         f"direction of the daily move guessed right:  {diagnostic['direction_accuracy']:.0%} of days",
         f"Reading: {reading}.",
     ])
+
+
+# A p-value below this is called evidence of a difference (the usual 5%); one threshold for every test shown.
+SIGNIFICANCE_LEVEL = 0.05
+
+
+def diebold_mariano(real, forecast_a, forecast_b, horizon: int = 1) -> tuple[float, float]:
+    """Are two forecasts' squared errors different by more than luck? The Diebold-Mariano test, as (statistic, p-value).
+
+    With the errors ``e_a = real - forecast_a`` and ``e_b = real - forecast_b``
+    on ``n`` days, the loss differential is ``d_t = e_a,t^2 - e_b,t^2`` and::
+
+        gamma_k = (1/n) * sum over t > k of (d_t - mean(d)) * (d_(t-k) - mean(d))
+        V       = gamma_0 + 2 * (gamma_1 + ... + gamma_(h-1))        (h = horizon)
+        DM      = mean(d) / sqrt(V / n)
+        DM*     = DM * sqrt((n + 1 - 2h + h(h - 1) / n) / n)          (Harvey, Leybourne and Newbold's correction)
+        p       = 2 * P(T > |DM*|), T Student's t with n - 1 degrees of freedom
+
+    A negative statistic means forecast a has the smaller squared errors.
+    ``horizon`` is how many days ahead the forecasts were made: errors of
+    h-step forecasts overlap, so h - 1 autocovariances enter the variance.
+    When the squared errors are the same every day there is no difference to
+    test: the answer is (0.0, 1.0).
+    """
+    real, forecast_a, forecast_b = (np.asarray(values, dtype=float).ravel() for values in (real, forecast_a, forecast_b))
+    n = real.size
+    if not n == forecast_a.size == forecast_b.size:
+        raise DataError(f"Diebold-Mariano test: need equally long series; got {n} real values and forecasts of "
+                        f"{forecast_a.size} and {forecast_b.size}")
+    if n < 2:
+        raise DataError(f"Diebold-Mariano test: needs at least 2 days, got {n}")
+    if not np.isfinite(np.concatenate([real, forecast_a, forecast_b])).all():
+        raise DataError("Diebold-Mariano test: a real value or a forecast is missing or not a finite number")
+    horizon = check_whole(horizon, "horizon", 1, n - 1, "the forecast horizon", of="days")
+    differential = (real - forecast_a) ** 2 - (real - forecast_b) ** 2
+    if not differential.any():
+        return 0.0, 1.0
+    deviation = differential - differential.mean()
+    autocovariances = [deviation[k:] @ deviation[:n - k] / n for k in range(horizon)]
+    variance = autocovariances[0] + 2 * sum(autocovariances[1:])
+    if variance <= 0:
+        raise DataError(f"Diebold-Mariano test: the loss differential's long-run variance is {variance:.3g}, not positive, "
+                        f"so no statistic can be computed (horizon {horizon}; try horizon 1)")
+    statistic = differential.mean() / np.sqrt(variance / n)
+    statistic *= np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    return float(statistic), float(2 * stats.t.sf(abs(statistic), df=n - 1))
+
+
+def describe_dm(statistic: float, p_value: float, name_a: str, name_b: str) -> str:
+    """What a Diebold-Mariano result means, in one sentence (judged on the p-value as shown, to two significant digits)."""
+    shown = float(f"{p_value:.2g}")
+    chance = "less than 0.1%" if shown < 0.001 else f"{100 * shown:g}%"
+    said = "p < 0.001" if shown < 0.001 else f"p = {shown:g}"
+    luck = (f"DM = {statistic:+.2f}, {said}: if {name_a} and {name_b} were equally accurate, a difference at least this "
+            f"large would happen by luck alone {chance} of the time")
+    if shown >= SIGNIFICANCE_LEVEL:
+        return f"{luck}; that is not below {SIGNIFICANCE_LEVEL:.0%}, so no evidence that {name_a} differs from {name_b}."
+    better, worse = (name_a, name_b) if statistic < 0 else (name_b, name_a)
+    return f"{luck}; below {SIGNIFICANCE_LEVEL:.0%}, so evidence that {better} is more accurate than {worse}."
