@@ -84,7 +84,10 @@ def paired_with_naive(daily: pd.DataFrame) -> pd.DataFrame:
     if len(missing):
         first = missing.iloc[0]
         raise DataError(f"{first['model']}, {first['ticker']} on {first['date']}: no naive forecast for that day")
-    return others
+    # Tables list each ticker's models together, tickers and models in the order they first appear.
+    tickers, models = (list(dict.fromkeys(others[column])) for column in ("ticker", "model"))
+    order = others["ticker"].map(tickers.index) * len(models) + others["model"].map(models.index)
+    return others.iloc[order.argsort(kind="stable")]
 
 
 def monthly_ratios(daily: pd.DataFrame) -> pd.DataFrame:
