@@ -28,7 +28,7 @@ from utils.features import fit_scaler, january_inputs, make_windows, scale
 from utils.files import sha256_of, shown
 from utils.tools.cli import main
 from utils.tools.model import build_stacked_lstm
-from utils.training import predict_prices
+from utils.training import TrainingRun, predict_prices
 
 keras = load_keras()
 
@@ -356,3 +356,42 @@ def test_every_setting_that_differs_is_named_and_an_unknown_notebook_lists_the_f
         load("Exercise9.99")
     assert str(raised.value) == ("'Exercise9.99' is not one of the workshop's notebooks (Exercise9.01, Exercise9.02, "
                                  "Activity9.01, Activity9.02, Activity9.03), so there is no committed model to load")
+
+
+def run_of(epochs: int = 100, loaded: bool = False) -> TrainingRun:
+    return TrainingRun(history={"loss": [0.5, 0.25]}, seconds=12.5, epochs=epochs, loaded=loaded)
+
+
+def test_a_notebook_of_several_models_saves_each_by_key_and_loads_it_back(results_dir, tiny_model):
+    saved_models.save_named_model("Beyond9", "GOOG-change", 100, tiny_model, run_of())
+    saved_models.save_named_model("Beyond9", "AMZN-direct", 100, tiny_model, run_of())
+    listed = json.loads((results_dir / "Beyond9.json").read_text())
+    assert listed["notebook"] == "Beyond9" and list(listed["models"]) == ["AMZN-direct", "GOOG-change"]
+    entry = listed["models"]["GOOG-change"]
+    path = results_dir / "models" / "Beyond9-GOOG-change.keras"
+    assert entry == {"epochs": 100, "fit_seconds": 12.5, "final_loss": 0.25, "model_sha256": sha256_of(path)}
+    model, run = saved_models.load_named_model("Beyond9", "GOOG-change")
+    assert run.loaded and run.epochs == 100 and run.final_loss == 0.25
+    assert np.allclose(model.predict(windows(), verbose=0), tiny_model.predict(windows(), verbose=0))
+
+
+@pytest.mark.parametrize("epochs, loaded, main_job", [(2, False, "1"), (100, True, "1"), (100, False, "0")])
+def test_only_the_main_jobs_full_training_saves_a_named_model(results_dir, tiny_model, monkeypatch, epochs, loaded,
+                                                               main_job):
+    monkeypatch.setenv(results.MAIN_JOB_VARIABLE, main_job)
+    assert saved_models.save_named_model("Beyond9", "GOOG-change", epochs, tiny_model, run_of(epochs, loaded)) is None
+    assert not results_dir.exists()
+
+
+def test_a_named_model_that_is_missing_changed_or_unlisted_is_one_sentence(results_dir, tiny_model):
+    with pytest.raises(DataError, match=r"Beyond9 has no committed model 'GOOG-change' in .*Beyond9\.json: set TRAIN"):
+        saved_models.load_named_model("Beyond9", "GOOG-change")
+    saved_models.save_named_model("Beyond9", "GOOG-change", 100, tiny_model, run_of())
+    path = results_dir / "models" / "Beyond9-GOOG-change.keras"
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(DataError, match=r"Beyond9-GOOG-change\.keras differs from the SHA-256 .*: set TRAIN = True .*"
+                                        r"\(about 12 s for 100 epochs\), or restore"):
+        saved_models.load_named_model("Beyond9", "GOOG-change")
+    (results_dir / "Beyond9.json").write_text('{"notebook": "Beyond9", "models": {"GOOG-change": {"epochs": 100}}}')
+    with pytest.raises(DataError, match=r"Beyond9\.json, model 'GOOG-change': the key 'fit_seconds' is missing: restore"):
+        saved_models.load_named_model("Beyond9", "GOOG-change")

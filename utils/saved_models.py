@@ -25,8 +25,8 @@ from .backend import load_keras, quiet_tensorflow_import
 from .epochs import FULL_EPOCHS
 from .errors import DataError
 from .files import sha256_of, shown
-from .schema import MODEL_SET, SAVED_MODEL, check_record
 from .registry import committed_notebooks, committed_settings, differences
+from .schema import MODEL_SET, SAVED_MODEL, check_record
 from .training import TrainingRun
 
 TRAIN_INSTEAD = "set TRAIN = True to train the model yourself"

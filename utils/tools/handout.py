@@ -20,8 +20,8 @@ from ..atomic import replace_folder_atomically
 from ..epochs import FULL_EPOCHS
 from ..errors import DataError
 from ..files import REPO_ROOT
-from ..walk_forward import WALK_FORWARD_FILE
 from ..registry import BEYOND_NOTEBOOK, NOTEBOOKS, notebook_path
+from ..walk_forward import WALK_FORWARD_FILE
 from . import tasks
 from .reset import PRISTINE_FOLDER
 
