@@ -113,3 +113,22 @@ def test_the_command_line_says_it_in_one_line(capsys):
     assert main(["reset", "Exercise9.09", "--yes"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'Exercise9.09': not a notebook" in err and "Exercise9.01" in err
+
+
+def test_the_sixth_notebook_and_each_of_its_models_are_restored(clone, capsys):
+    from utils.registry import BEYOND_MODELS
+
+    beyond = {"Beyond9/Beyond9.ipynb": b'{"cells": ["beyond"]}\n', "results/Beyond9.json": b'{"models": {}}\n',
+              **{f"results/models/Beyond9-{key}.keras": f"PK model {key}".encode() for key in BEYOND_MODELS}}
+    write(clone, beyond)
+    git = ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "the sixth notebook"], check=True)
+    (clone / "results/models/Beyond9-AMZN-direct.keras").write_bytes(b"retrained")
+    (clone / "results/models/Beyond9-GOOG-change.keras").unlink()
+    assert reset_notebooks(["Beyond9"], everything=False, yes=False, root=clone) == 0
+    assert {relative: (clone / relative).read_bytes() for relative in beyond} == beyond
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "will restore to the committed version:",
+        "  results/models/Beyond9-GOOG-change.keras (missing)",
+        "  results/models/Beyond9-AMZN-direct.keras (changed)"]

@@ -17,6 +17,8 @@ NOTEBOOKS = {
 }
 # The sixth notebook, beyond the chapter: it compares both tickers' models, so it runs after the five.
 BEYOND_NOTEBOOK = "Beyond9"
+# Its committed models, results/models/Beyond9-<key>.keras (utils.saved_models.save_named_model).
+BEYOND_MODELS = ("GOOG-change", "AMZN-change", "GOOG-direct", "AMZN-direct")
 # Every notebook's committed run uses these, besides its own ticker, units and dropout.
 COMMITTED_WINDOW, COMMITTED_SEED = 60, 1
 

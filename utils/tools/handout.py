@@ -20,7 +20,7 @@ from ..atomic import replace_folder_atomically
 from ..epochs import FULL_EPOCHS
 from ..errors import DataError
 from ..files import REPO_ROOT
-from ..registry import BEYOND_NOTEBOOK, NOTEBOOKS, notebook_path
+from ..registry import BEYOND_MODELS, BEYOND_NOTEBOOK, NOTEBOOKS, notebook_path
 from ..walk_forward import WALK_FORWARD_FILE
 from . import tasks
 from .reset import PRISTINE_FOLDER
@@ -57,7 +57,7 @@ def handout_files(root: Path = REPO_ROOT, solutions: bool = False) -> list[Path]
     if (root / beyond).is_file():  # the sixth notebook: its models and the walk-forward sweep it reads
         notebooks.append(beyond)
         results += [Path("results") / f"{BEYOND_NOTEBOOK}.json", WALK_FORWARD_FILE]
-        results += sorted(path.relative_to(root) for path in (root / "results" / "models").glob(f"{BEYOND_NOTEBOOK}-*.keras"))
+        results += [Path("results") / "models" / f"{BEYOND_NOTEBOOK}-{key}.keras" for key in BEYOND_MODELS]
     data = sorted(path.relative_to(root) for path in (root / "data").iterdir() if not path.name.startswith("."))
     lesson = sorted(path.relative_to(root) for path in (root / "utils").glob("*.py") if path.name != "__main__.py")
     lesson += [Path("utils") / "tools" / name for name in LESSON_TOOLS]

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..atomic import write_files_atomically
 from ..errors import DataError
 from ..files import REPO_ROOT
-from ..registry import NOTEBOOKS, notebook_path
+from ..registry import BEYOND_MODELS, BEYOND_NOTEBOOK, NOTEBOOKS, notebook_path
 
 PRISTINE_FOLDER = ".pristine"
 TASK_SUFFIX = "_task"
@@ -47,7 +47,8 @@ def notebook_files(name: str, root: Path) -> list[Path]:
     notebook = notebook_path(base, root).relative_to(root)
     if name != base:
         notebook = notebook.with_name(f"{name}.ipynb")
-    return [notebook, Path("results") / f"{base}.json", Path("results") / "models" / f"{base}.keras"]
+    models = [f"{base}-{key}" for key in BEYOND_MODELS] if base == BEYOND_NOTEBOOK else [base]
+    return [notebook, Path("results") / f"{base}.json", *(Path("results") / "models" / f"{model}.keras" for model in models)]
 
 
 class CommittedFiles:
@@ -80,7 +81,7 @@ class CommittedFiles:
 
 def workshop_notebooks(committed: CommittedFiles) -> list[str]:
     """Every notebook with a committed version: the five, and the activities' tasks."""
-    names = [name for base in NOTEBOOKS for name in (base, f"{base}{TASK_SUFFIX}")]
+    names = [name for base in NOTEBOOKS for name in (base, f"{base}{TASK_SUFFIX}")] + [BEYOND_NOTEBOOK]
     return [name for name in names if committed.contents(notebook_files(name, committed.root)[0]) is not None]
 
 
