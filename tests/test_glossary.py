@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from utils.files import REPO_ROOT
-from utils.registry import NOTEBOOKS, notebook_path
+from utils.registry import BEYOND_NOTEBOOK, NOTEBOOKS, notebook_path
 
 ROW = re.compile(r"^\| (?P<term>[^|]+?) \| \[[^]]+\]\((?P<link>[^)]+)\), cell (?P<cell>[0-9]+) \|", re.MULTILINE)
 GLOSSARY = (REPO_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
@@ -19,6 +19,7 @@ def learner_notebooks():
     for name in NOTEBOOKS:
         task = notebook_path(name).with_name(f"{name}_task.ipynb")
         yield task if task.exists() else notebook_path(name)
+    yield notebook_path(BEYOND_NOTEBOOK)  # beyond the chapter, opened last
 
 
 def first_cell(term: str) -> tuple[str, int] | None:
