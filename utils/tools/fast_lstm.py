@@ -32,7 +32,8 @@ def reuse_freed_memory() -> bool:
     back to the OS when they are freed, so each step paid for mapping and
     zeroing new pages: a quarter of the CPU time at 100 units, per ``perf``.
     Raising both thresholds keeps that memory in the process for the next
-    step. Other C libraries are left alone, and so is a process whose
+    step; what XLA's compiler frees is handed back after each compilation
+    (:func:`_trim_after_each_compile`). Other C libraries are left alone, and so is a process whose
     environment already sets glibc's malloc (an explicit setting wins).
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
