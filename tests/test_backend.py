@@ -635,3 +635,35 @@ def test_which_keras_json_counts_as_the_user_choosing(tmp_path, monkeypatch):
     assert backend.user_chosen_backend() is None
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     assert backend.user_chosen_backend() == "torch"
+
+
+TRIM_PROBE = """
+import ctypes, ctypes.util, json
+import jax
+from utils.tools import fast_lstm
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+def resident_anonymous_mb():
+    line = next(line for line in open("/proc/self/status") if line.startswith("RssAnon:"))
+    return int(line.split()[1]) // 1024
+agreed = fast_lstm.reuse_freed_memory()
+size = 64 * 2**20
+blocks = [libc.malloc(size) for _ in range(2)]
+for block in blocks:
+    ctypes.memset(block, 1, size)  # touched, so resident
+libc.free(blocks[0])  # below the second block: freed heap that stays resident under the thresholds
+held = resident_anonymous_mb()
+jax.jit(lambda x: x * 3 + 1)(2.0).block_until_ready()  # one XLA compilation
+after_compile = resident_anonymous_mb()
+print(json.dumps([agreed, held, after_compile]))
+"""
+
+
+@glibc_only
+def test_freed_heap_goes_back_to_the_os_after_each_compilation():
+    """What XLA's compiler frees must not stay resident: the first (cold) run of a kernel would keep it for good."""
+    done = subprocess.run([sys.executable, "-c", TRIM_PROBE], cwd=ROOT, capture_output=True, text=True, check=True,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    agreed, held, after_compile = json.loads(done.stdout.strip().splitlines()[-1])
+    assert agreed is True
+    assert held - after_compile >= 48, f"{held} MB resident before the compilation, {after_compile} MB after"

@@ -28,7 +28,8 @@ So the workshop:
   mask, not reversed, not unrolled, float32). Anything else, including every layer on a GPU, goes to
   Keras's own code unchanged, so a GPU still gets cuDNN, and
 * asks glibc's malloc to keep freed memory for reuse (:func:`utils.tools.fast_lstm.reuse_freed_memory`),
-  so that XLA's per-step scratch buffers do not cost fresh pages every step.
+  so that XLA's per-step scratch buffers do not cost fresh pages every step, and to hand back to the
+  system what XLA's compiler freed, after each compilation.
 
 Keras offers no public switch for the routing, so :func:`use_fast_cpu_lstm` wraps
 ``keras.src.backend.lstm``, the hook that ``keras.layers.LSTM`` already calls
