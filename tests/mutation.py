@@ -36,7 +36,8 @@ SKIPPED_TESTS = [
 ]
 
 
-PUBLIC_CHECKS = [r"^    _run\(_\w+, given", r"^\s+inspect\.currentframe"]
+# The line of each public check (check_scaling() ..., Step.check()) that passes its caller's frame on (see MODULES).
+PUBLIC_CHECKS = [r"^\s+_run_step\(.*, given, inspect\.currentframe\(\)\.f_back\)$"]
 CHECKS_WITHOUT_KERAS = ["_run", "_notebook_namespace", "_numbers", "_series", "_same", "_whole", "_fitted_scaler", "_unscaled",
                         "_test_opens", "_scaling", "_windows_array", "_windows", "_january"]
 
@@ -60,8 +61,9 @@ MODULES = {
     "utils/features.py": [Target(["tests/test_features.py"])],
     "utils/evaluation.py": [Target(["tests/test_evaluation.py"])],
     # The public checks read their caller's variables from the frame above them, and mutmut's trampoline is that frame
-    # when the function is mutated: their one line (the call to _run) stays as it is; _run and the checks behind it are
-    # mutated. The model's check needs Keras: its tests (named ...model...) run apart, forked from a server.
+    # when the function is mutated: their one line (the call to _run_step) stays as it is, so they keep no trampoline;
+    # _run and the checks behind it are mutated. The model's check needs Keras: its tests (named ...model...) run apart,
+    # forked from a server.
     "utils/checks.py": [
         Target(["tests/test_checks.py", "-k", "not model"], functions=CHECKS_WITHOUT_KERAS, unmutated_lines=PUBLIC_CHECKS),
         Target(["tests/test_checks.py", "-k", "model"], functions=["_model", "_name_of", "_is_mean_squared_error"],
