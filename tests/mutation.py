@@ -36,7 +36,8 @@ SKIPPED_TESTS = [
 ]
 
 
-PUBLIC_CHECKS = [r"^    _run\(_\w+, given", r"^\s+inspect\.currentframe"]
+# The line of each public check (check_scaling() ..., Step.check()) that passes its caller's frame on (see MODULES).
+PUBLIC_CHECKS = [r"^\s+_run_step\(.*, given, inspect\.currentframe\(\)\.f_back\)$"]
 CHECKS_WITHOUT_KERAS = ["_run", "_notebook_namespace", "_numbers", "_series", "_same", "_whole", "_fitted_scaler", "_unscaled",
                         "_test_opens", "_scaling", "_windows_array", "_windows", "_january"]
 
@@ -50,6 +51,9 @@ class Target:
     # a lock of one of JAX's threads, so each mutant runs in a process forked from a server that has run no test.
     # "fork" (from the process that ran the tests once) is faster.
     isolation: str = "fork"
+    # The Keras backend of the tests: JAX, the workshop's own; Keras's NumPy backend (no threads, so forking is safe and
+    # each mutant skips a server's start) where the tests only build and inspect models, never train them.
+    keras_backend: str = "jax"
 
 
 # module -> its parts, each mutmut run of its own; a module's line adds up its parts.
@@ -61,12 +65,13 @@ MODULES = {
     "utils/evaluation.py": [Target(["tests/test_evaluation.py"])],
     "utils/baselines.py": [Target(["tests/test_baselines.py"])],
     # The public checks read their caller's variables from the frame above them, and mutmut's trampoline is that frame
-    # when the function is mutated: their one line (the call to _run) stays as it is; _run and the checks behind it are
-    # mutated. The model's check needs Keras: its tests (named ...model...) run apart, forked from a server.
+    # when the function is mutated: their one line (the call to _run_step) stays as it is, so they keep no trampoline;
+    # _run and the checks behind it are mutated. The model's check needs Keras: its tests (named ...model...) run apart,
+    # on Keras's NumPy backend (they build and compile models, which the check inspects; none is trained).
     "utils/checks.py": [
         Target(["tests/test_checks.py", "-k", "not model"], functions=CHECKS_WITHOUT_KERAS, unmutated_lines=PUBLIC_CHECKS),
         Target(["tests/test_checks.py", "-k", "model"], functions=["_model", "_name_of", "_is_mean_squared_error"],
-               unmutated_lines=PUBLIC_CHECKS, isolation="forkserver")],
+               unmutated_lines=PUBLIC_CHECKS, keras_backend="numpy")],
     "utils/results.py": [Target(["tests/test_results.py"])],
     "utils/saved_models.py": [Target(["tests/test_saved_models.py"], isolation="forkserver")],
     "utils/tools/sweep.py": [Target(["tests/test_sweep.py", "-k", "summary"], functions=["setting_labels", "summary_table"])],
@@ -129,7 +134,8 @@ def run_mutmut(path: str, target: Target, folder: Path) -> tuple[float, float]:
     # Keras's own LSTM on JAX, with no fast-path self-test: the self-test computes with JAX in the process that
     # collects the tests, and every process forked from one that has computed with JAX hangs (a timeout, not a kill).
     env = {**os.environ, "WORKSHOP_EPOCHS": "1", "KERAS_HOME": str(ROOT / "build" / "keras-home"),
-           "PYTHONPATH": "", "PYTHONDONTWRITEBYTECODE": "1", "KERAS_BACKEND": "jax", "WORKSHOP_FAST_LSTM": "0"}
+           "PYTHONPATH": "", "PYTHONDONTWRITEBYTECODE": "1", "KERAS_BACKEND": target.keras_backend,
+           "WORKSHOP_FAST_LSTM": "0"}
     start, cpu = time.perf_counter(), cpu_seconds_of_children()
     with open(folder / "mutmut.log", "w") as log:
         done = subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=folder, env=env, stdout=log,

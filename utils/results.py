@@ -96,8 +96,7 @@ def check_notebook_result(payload, name: str, epochs: int, path: Path) -> dict:
     check_days(payload, where)
     expected = {"notebook": name, "epochs": epochs, **(committed_settings(name) or {})}
     for key, value in expected.items():
-        same = payload[key] == value if isinstance(value, str) else float(payload[key]) == float(value)
-        if not same:
+        if payload[key] != value:  # the schema has checked the kinds: numbers compare as numbers (50 == 50.0)
             raise DataError(f"{where}: {key!r} is {payload[key]!r}, but {name}'s own run has {value!r}")
     return payload
 
@@ -185,13 +184,13 @@ def load_result_for_comparison(name: str, epochs: int, *, ticker: str, window: i
         print(f"Not compared with {name}: {exc}.")
         return None
     days = [f"{day:%Y-%m-%d}" for day in pd.to_datetime(pd.Series(list(test_dates)))]
-    saved_days = list(saved.get("dates", []))
-    if str(saved.get("ticker")) != str(ticker).strip().upper():
-        reason = f"its saved forecast is for {saved.get('ticker')}, this notebook's for {str(ticker).strip().upper()}"
-    elif saved.get("window") != window:
-        reason = f"its model saw {saved.get('window')}-day windows, this one {window}-day windows"
+    saved_days = saved["dates"]  # the schema has checked that every key is there and the dates are not empty
+    if saved["ticker"] != str(ticker).strip().upper():
+        reason = f"its saved forecast is for {saved['ticker']}, this notebook's for {str(ticker).strip().upper()}"
+    elif saved["window"] != window:
+        reason = f"its model saw {saved['window']}-day windows, this one {window}-day windows"
     elif saved_days != days:
-        span = f"{saved_days[0]} to {saved_days[-1]}, {len(saved_days)} days" if saved_days else "no dates"
+        span = f"{saved_days[0]} to {saved_days[-1]}, {len(saved_days)} days"
         reason = f"its forecast covers other test days ({span}) than this notebook's ({days[0]} to {days[-1]}, {len(days)} days)"
     else:
         return saved
