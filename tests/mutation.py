@@ -64,6 +64,8 @@ MODULES = {
     "utils/features.py": [Target(["tests/test_features.py"])],
     "utils/evaluation.py": [Target(["tests/test_evaluation.py"])],
     "utils/baselines.py": [Target(["tests/test_baselines.py"])],
+    "utils/walk_forward.py": [Target(["tests/test_walk_forward.py", "-k", "not horizon"])],
+    "utils/horizons.py": [Target(["tests/test_walk_forward.py", "-k", "horizon"])],
     # The public checks read their caller's variables from the frame above them, and mutmut's trampoline is that frame
     # when the function is mutated: their one line (the call to _run_step) stays as it is, so they keep no trampoline;
     # _run and the checks behind it are mutated. The model's check needs Keras: its tests (named ...model...) run apart,
