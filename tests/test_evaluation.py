@@ -23,6 +23,8 @@ from utils.evaluation import (
     naive_comparison,
     naive_forecast,
     verdict,
+    verdict_column,
+    verdict_counts,
 )
 from utils.features import fit_scaler
 
@@ -347,3 +349,35 @@ def test_describe_dm_says_what_the_p_value_means():
                                                          "evidence that a differs from b.")
     assert describe_dm(-2.0, 0.0494, "a", "b").endswith("4.9% of the time; below 5%, so evidence that a is more "
                                                         "accurate than b.")
+
+
+def test_describe_dm_names_the_better_forecast_by_the_statistics_sign_at_the_boundaries():
+    # At p = 0.001 exactly the chance is shown, not "less than 0.1%".
+    assert "by luck alone 0.1% of the time" in describe_dm(2.5, 0.001, "drift", "naive")
+    # A statistic of 0 or between 0 and 1 (with a small p, as a test may pass) says b had the smaller errors.
+    for statistic in (0.0, 0.5):
+        assert describe_dm(statistic, 0.01, "a", "b").endswith("evidence that b is more accurate than a.")
+
+
+def test_a_constant_loss_differential_has_no_variance_to_test():
+    # Forecast a misses by 1 every day, b never: d_t = 1 on every day, so its variance is 0, not a statistic of infinity.
+    with pytest.raises(DataError, match="long-run variance is 0, not positive"):
+        diebold_mariano([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+
+
+def test_diebold_mariano_reads_whole_numbers_and_columns_as_floats():
+    real, a, b = [10, 12, 11, 15], [11, 11, 13, 13], [10, 10, 10, 10]
+    expected = diebold_mariano(np.array(real, dtype=float), np.array(a, dtype=float), np.array(b, dtype=float))
+    assert diebold_mariano(np.array(real, dtype=np.int8), np.array(a, dtype=np.int8), np.array(b, dtype=np.int8)) == expected
+    assert diebold_mariano(np.array(real)[:, None], a, b) == expected
+
+
+@pytest.mark.parametrize("ratio, column", [(0.5, "beats"), (0.944, "beats"), (0.949, "about as well"), (1.051, "about as well"),
+                                           (1.06, "worse")])
+def test_verdict_column_is_naive_comparisons_answer_in_a_word(ratio, column):
+    assert verdict_column(ratio) == column
+
+
+def test_verdict_counts_count_each_verdict_out_of_all():
+    assert verdict_counts(iter(["beats", "worse", "beats"])) == {"beats": "2 of 3", "about as well": "0 of 3",
+                                                               "worse": "1 of 3"}

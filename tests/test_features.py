@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from utils.errors import DataError
-from utils.features import fit_scaler, january_inputs, make_windows, scale, unscale
+from utils.features import daily_changes, fit_scaler, january_inputs, make_windows, scale, unscale
 
 prices = arrays(np.float64, st.integers(2, 300), elements=st.floats(1.0, 1e5, allow_nan=False))
 
@@ -122,3 +122,15 @@ def test_two_columns_are_never_read_as_one():
         scale(fit_scaler([1.0, 2.0]), np.ones((3, 1, 1)))
     # A column as scikit-learn keeps it, (n, 1), is one series.
     assert scale(fit_scaler(np.array([[1.0], [3.0]])), np.array([[2.0], [3.0]])).tolist() == [0.5, 1.0]
+
+
+def test_daily_changes_of_two_opens_are_one_change_as_a_float():
+    changes = daily_changes(np.array([[3], [5]], dtype=np.int8))  # a column of whole numbers, as scikit-learn keeps it
+    assert changes.dtype == float and changes.tolist() == [2.0]
+    assert daily_changes(np.array([250, 10], dtype=np.uint8)).tolist() == [-240.0]  # not wrapped around in uint8
+
+
+@pytest.mark.parametrize("opens", [[10.0], []])
+def test_fewer_than_two_opens_have_no_change(opens):
+    with pytest.raises(DataError, match=rf"^{len(opens)} open\(s\) have no change between them \(it takes at least 2\)$"):
+        daily_changes(opens)

@@ -63,7 +63,7 @@ KINDS = {
     "model text": (f"one of {', '.join(TARGETS)}", lambda value: value in TARGETS),
     # Older sweeps kept no forecasts: an empty cell is allowed, anything else is numbers separated by spaces.
     "forecasts text": ("finite numbers separated by spaces (or nothing)",
-                       lambda value: isinstance(value, str) and all(decimal_number(part.lstrip("-")) is not None
+                       lambda value: isinstance(value, str) and all(decimal_number(part.removeprefix("-")) is not None
                                                                     for part in value.split())),
 }
 
