@@ -121,10 +121,22 @@ def test_errors_by_horizon_score_each_horizon_on_the_origins_whose_target_is_in_
 
 @pytest.mark.parametrize("forecasts, message", [
     ({"short": np.zeros((3, 2))}, r"'short' has shape \(3, 2\); expected \(4, horizons\)"),
-    ({"a": np.zeros((4, 2)), "b": np.zeros((4, 3))}, "'b' has 3 horizons, the others 2"),
+    ({"a": np.zeros((4, 2)), "b": np.zeros((4, 3))}, r"different numbers of horizons \(2, 3\)"),
     ({}, "need at least one forecast"),
     ({"long": np.zeros((4, 5))}, "need at least one forecast of 1 to 4 horizons"),
 ])
 def test_forecasts_of_the_wrong_shape_are_refused_by_name(forecasts, message):
     with pytest.raises(DataError, match=message):
         errors_by_horizon(np.ones(4), forecasts, np.ones(4))
+
+
+def test_errors_by_horizon_reach_as_far_as_the_period_and_show_three_decimals():
+    real = np.array([10, 11, 12, 13])  # whole numbers, as a learner may type them
+    offsets = [0.1234, 0.5, 1.0, 2.0]  # each horizon's miss
+    # Origin d's forecast for horizon h targets day d + h - 1; past the period's end it is never scored.
+    forecasts = np.array([[real[d + h] + offsets[h] if d + h < 4 else -1.0 for h in range(4)] for d in range(4)])
+    table = errors_by_horizon(real, {"model": forecasts}, [9, 10, 11, 12])
+    assert table.index.name == "horizon (trading days)" and table.index.tolist() == [1, 2, 3, 4]
+    assert table["model"].tolist() == [0.123, 0.5, 1.0, 2.0]  # horizon 4: the one origin whose target is day 4
+    with pytest.raises(DataError, match=r"^last_known holds 3 opens for 4 days \(one per origin day\)$"):
+        errors_by_horizon(real, {"model": forecasts}, [9, 10, 11])

@@ -22,26 +22,24 @@ def errors_by_horizon(real, forecasts: dict[str, np.ndarray], last_known) -> pd.
     ``real`` holds the period's opens (``n`` days), ``last_known[d]`` the open of the day before origin ``d`` and each
     forecast one row per origin; horizon ``h`` is scored on the ``n - h + 1`` origins whose target lies in the period.
     """
-    real, last_known = np.asarray(real, dtype=float).ravel(), np.asarray(last_known, dtype=float).ravel()
+    real, last_known = np.asarray(real).ravel(), np.asarray(last_known).ravel()
     days = len(real)
     if len(last_known) != days:
         raise DataError(f"last_known holds {len(last_known)} opens for {days} days (one per origin day)")
-    horizons = None
+    forecasts = {name: np.asarray(values) for name, values in forecasts.items()}
+    horizons = {values.shape[1] for values in forecasts.values() if values.ndim == 2}
     for name, values in forecasts.items():
-        values = np.asarray(values, dtype=float)
         if values.ndim != 2 or values.shape[0] != days:
             raise DataError(f"forecast {name!r} has shape {values.shape}; expected ({days}, horizons), a row per origin")
-        if horizons not in (None, values.shape[1]):
-            raise DataError(f"forecast {name!r} has {values.shape[1]} horizons, the others {horizons}")
-        horizons = values.shape[1]
-    if horizons is None or horizons > days:
+        if len(horizons) > 1:
+            raise DataError(f"the forecasts have different numbers of horizons ({', '.join(map(str, sorted(horizons)))})")
+    if not horizons or max(horizons) > days:
         raise DataError(f"need at least one forecast of 1 to {days} horizons")
     rows = {}
-    for h in range(1, horizons + 1):
+    for h in range(1, max(horizons) + 1):
         origins = days - h + 1  # the origins whose target, h - 1 days later, is still in the period
-        target = real[h - 1:]
-        row = {name: forecast_metrics(target, np.asarray(values, dtype=float)[:origins, h - 1])["rmse"]
-               for name, values in forecasts.items()}
+        target = real[h - 1:]  # (forecast_metrics reads every series as floats)
+        row = {name: forecast_metrics(target, values[:origins, h - 1])["rmse"] for name, values in forecasts.items()}
         row[NAIVE_LABEL] = forecast_metrics(target, last_known[:origins])["rmse"]
         rows[h] = row
     table = pd.DataFrame(rows).T
