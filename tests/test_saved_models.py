@@ -50,7 +50,14 @@ def tiny_model():
     """A small model on the workshop's 60-day windows, trained one epoch (the settings recorded are the notebook's)."""
     model = build_stacked_lstm(window=60, units=2, layers=1)
     X = np.random.default_rng(0).random((32, 60, 1)).astype("float32")
-    model.fit(X, X[:, -1, 0], epochs=1, batch_size=32, verbose=0)
+    if load_keras().backend.backend() == "numpy":
+        # make mutation runs these tests on Keras's NumPy backend, which cannot train: Adam's state is made by hand.
+        model.optimizer.build(model.trainable_variables)
+        model.optimizer.iterations.assign(1)
+        for moment in model.optimizer.variables[2:]:
+            moment.assign(np.ones(moment.shape))
+    else:
+        model.fit(X, X[:, -1, 0], epochs=1, batch_size=32, verbose=0)
     return model
 
 
@@ -362,7 +369,7 @@ def run_of(epochs: int = 100, loaded: bool = False) -> TrainingRun:
     return TrainingRun(history={"loss": [0.5, 0.25]}, seconds=12.5, epochs=epochs, loaded=loaded)
 
 
-def test_a_notebook_of_several_models_saves_each_by_key_and_loads_it_back(results_dir, tiny_model):
+def test_a_notebook_of_several_named_models_saves_each_by_key_and_loads_it_back(results_dir, tiny_model):
     saved_models.save_named_model("Beyond9", "GOOG-change", 100, tiny_model, run_of())
     saved_models.save_named_model("Beyond9", "AMZN-direct", 100, tiny_model, run_of())
     listed = json.loads((results_dir / "Beyond9.json").read_text())
