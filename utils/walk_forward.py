@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .baselines import NAIVE
 from .data import Prices, prices_for_month
 from .errors import DataError
 from .evaluation import diebold_mariano, forecast_metrics, verdict_column, verdict_counts
@@ -26,7 +27,6 @@ from .schema import SWEEP_ROW, check_record
 WALK_FORWARD_FILE = Path("results") / "sweeps" / "walk_forward.csv"
 WALK_FORWARD_CSV = REPO_ROOT / WALK_FORWARD_FILE
 DAILY_COLUMNS = ("ticker", "test_month", "date", "model", "real", "forecast")
-NAIVE = "naive"
 # The sweep's model column, as the notebook names the two LSTMs.
 LSTM_LABELS = {"price": "LSTM on prices", "change": "LSTM on changes"}
 

@@ -34,12 +34,17 @@ def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: in
     ``target="change"`` trains the same model on the daily changes of the open instead of the opens, and turns
     each predicted change back into a price by adding it to the day before's real open.
     """
-    if target == "change":
-        if load:
-            raise DataError("no committed model predicts the change: leave out --load to train one")
-        return _train_and_score_changes(prices, units, dropout, epochs, seed, window, progress)
-    scaler = fit_scaler(prices.train_open)
-    train_scaled = scale(scaler, prices.train_open)
+    changes = target == "change"
+    if changes and load:
+        raise DataError("no committed model predicts the change: leave out --load to train one")
+    if changes:
+        train_series = daily_changes(prices.train_open)
+        # The first test day's change is from the last training open; the others from the test day before.
+        test_series = daily_changes([prices.train_open[-1], *prices.test_open])
+    else:
+        train_series, test_series = prices.train_open, prices.test_open
+    scaler = fit_scaler(train_series)
+    train_scaled = scale(scaler, train_series)
     X_train, y_train = make_windows(train_scaled, window)
 
     if load:
@@ -51,28 +56,10 @@ def train_and_score(prices: Prices, units: int, dropout: float = 0.0, epochs: in
         model = build_stacked_lstm(window, units, dropout)
         run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
 
-    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, prices.test_open), window), window)
+    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, test_series), window), window)
     predicted = predict_prices(model, X_test, scaler)
-    free_running = free_running_forecast(model, scaler, prices.train_open, len(prices.test_open), window)
+    free_running = free_running_forecast(model, scaler, train_series, len(prices.test_open), window)
+    if changes:  # each change added to the open it is measured from: the day before's real one, or its own forecast
+        predicted = naive_forecast(prices.train_open, prices.test_open) + predicted
+        free_running = prices.train_open[-1] + np.cumsum(free_running)
     return experiment_record(prices, run, predicted, free_running, units=units, dropout=dropout, seed=seed, window=window)
-
-
-def _train_and_score_changes(prices: Prices, units: int, dropout: float, epochs: int, seed: int, window: int,
-                             progress: bool) -> dict:
-    train_changes = daily_changes(prices.train_open)
-    # The first test day's change is from the last training open; the others from the test day before.
-    test_changes = daily_changes([prices.train_open[-1], *prices.test_open])
-    scaler = fit_scaler(train_changes)
-    train_scaled = scale(scaler, train_changes)
-    X_train, y_train = make_windows(train_scaled, window)
-    set_seed(seed)
-    model = build_stacked_lstm(window, units, dropout)
-    run = train(model, X_train, y_train, epochs=epochs, progress=progress, stream=sys.stderr)
-
-    X_test, _ = make_windows(january_inputs(train_scaled, scale(scaler, test_changes), window), window)
-    predicted = naive_forecast(prices.train_open, prices.test_open) + predict_prices(model, X_test, scaler)
-    free_changes = free_running_forecast(model, scaler, train_changes, len(prices.test_open), window)
-    free_running = prices.train_open[-1] + np.cumsum(free_changes)
-    record = experiment_record(prices, run, predicted, free_running, units=units, dropout=dropout, seed=seed,
-                               window=window)
-    return {**record, "model": "change"}
