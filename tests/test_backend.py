@@ -84,6 +84,46 @@ def test_jax_on_one_thread_with_a_compile_cache_is_chosen_when_nothing_is_set(tm
     assert in_fresh_process(SHOW_BACKEND, home=tmp_path) == "jax " + backend.ONE_THREAD_XLA_FLAGS
 
 
+# Whether a call returns only once its computation is done (it ran in the calling thread) or at once, with the
+# computation queued for a worker thread (JAX's asynchronous dispatch): a few hundred matrix products take long
+# enough that a queued one is never done by the time the call returns.
+RUNS_IN_CALLING_THREAD = """
+import jax, jax.numpy as jnp
+work = jax.jit(lambda x: jax.lax.fori_loop(0, 400, lambda i, a: jnp.tanh(a @ a), x))
+x = jnp.ones((256, 256)) / 256
+work(x).block_until_ready()  # compiled now, so the next call only runs it
+print(work(x).is_ready())
+"""
+
+
+@fast_loop_only
+def test_the_fast_loop_runs_each_step_in_the_calling_thread(tmp_path):
+    """With async dispatch two training steps' scratch buffers lived at once, in two threads' heaps (docs/speed.md)."""
+    assert in_fresh_process(RUNS_IN_CALLING_THREAD, home=tmp_path) == "True"
+    # Without the fast path JAX keeps its own default, which hands such a computation to a worker thread.
+    assert in_fresh_process(RUNS_IN_CALLING_THREAD, home=tmp_path, KERAS_BACKEND="jax", WORKSHOP_FAST_LSTM="0") == "False"
+
+
+COMPILES_OF_ONE_FAST_LAYER = """
+import jax.monitoring, jax.numpy as jnp
+from utils.tools.fast_lstm import BACKEND_COMPILE_EVENT, fast_lstm
+batch, steps, features, units = 2, 5, 3, 7
+shapes = [(batch, steps, features), (batch, units), (batch, units), (features, 4 * units), (units, 4 * units), (4 * units,)]
+arrays = [jnp.full(shape, 0.5, "float32") for shape in shapes]  # made before counting: making them compiles too
+compiles = []
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, duration, **details: compiles.append(event) if event == BACKEND_COMPILE_EVENT else None)
+fast_lstm(*arrays, return_sequences=True)
+print(len(compiles))
+"""
+
+
+@fast_loop_only
+def test_a_layer_run_on_its_own_is_one_compiled_computation(tmp_path):
+    """Exercise 9.01 calls its first layer alone: one compilation, not one per operation (15 MB of a kernel's memory)."""
+    assert in_fresh_process(COMPILES_OF_ONE_FAST_LAYER, home=tmp_path, JAX_ENABLE_COMPILATION_CACHE="false") == "1"
+
+
 def test_an_explicit_keras_backend_and_xla_flags_win(tmp_path):
     # Keras's NumPy backend stands for any explicit choice here: it starts in a second, TensorFlow in ten.
     assert in_fresh_process("print(keras.backend.backend())", home=tmp_path, KERAS_BACKEND="numpy") == "numpy"

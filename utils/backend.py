@@ -406,12 +406,13 @@ def use_fast_cpu_lstm() -> bool:
         return False
     import jax
 
+    from .tools import fast_lstm
+
+    fast_lstm.run_computations_in_calling_thread()  # before the next line creates JAX's CPU client
     if jax.default_backend() != "cpu":
         return False  # Keras's own LSTM, which runs cuDNN on a GPU
     if not fast_path_verdict(in_this_process=True)["passed"]:
         return False  # Keras's own LSTM, correct but slower on a CPU; describe_training_path() says why
-    from .tools import fast_lstm
-
     fast_lstm.install()
     return True
 

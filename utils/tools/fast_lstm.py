@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 
@@ -77,6 +78,22 @@ def _trim_after_each_compile(libc) -> None:
     _trimming_after_compiles = True
 
 
+def run_computations_in_calling_thread() -> None:
+    """Have JAX's CPU client run each compiled computation in the thread that calls it (no async dispatch).
+
+    With async dispatch, Keras's loop hands the next training step to a worker thread while the previous one still
+    runs. Each step brings its own scratch buffer (43 MB at 100 units), often two at once and from two threads'
+    malloc arenas, and with :func:`reuse_freed_memory` each arena keeps its block: a kernel's peak then moved by
+    up to 170 MB from one run to the next. Run inline, each step reuses the block the previous one freed. The
+    compiled steps are the same, so are the numbers, and training was as fast (``docs/speed.md``).
+    JAX reads the setting once, when it creates its CPU client: the caller calls this before anything asks JAX
+    for a device.
+    """
+    import jax
+
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+
+
 def install() -> None:
     """Route Keras's backend LSTM through :func:`fast_lstm` for the cases it covers; nothing if already done.
 
@@ -130,13 +147,31 @@ def fast_lstm(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel
     """One LSTM layer with Keras's weights, batch first; returns what Keras's backend LSTM returns."""
     import jax.numpy as jnp
 
+    arrays = (jnp.asarray(a) for a in (inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias))
+    return _compiled_layer(return_sequences)(*arrays)
+
+
+@functools.cache
+def _compiled_layer(return_sequences: bool):
+    """The layer as one jitted function.
+
+    Inside Keras's compiled training and prediction steps this changes nothing (XLA inlines it: the same weights and
+    forecasts to the bit). A layer called on its own, as ``model.layers[0](x)`` in Exercise 9.01, would otherwise run
+    its operations one at a time, each compiled and kept apart: 15 MB more of the kernel's memory, and slower.
+    """
+    import jax
+    import jax.numpy as jnp
+
     from .jax_lstm import lstm_time_major
 
-    time_major = jnp.swapaxes(jnp.asarray(inputs), 0, 1)
-    states, last_h, last_c = lstm_time_major(
-        time_major, *(jnp.asarray(a) for a in (initial_state_h, initial_state_c, kernel, recurrent_kernel, bias)))
-    outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
-    return last_h, outputs, [last_h, last_c]
+    def layer(inputs, initial_state_h, initial_state_c, kernel, recurrent_kernel, bias):
+        time_major = jnp.swapaxes(inputs, 0, 1)
+        states, last_h, last_c = lstm_time_major(time_major, initial_state_h, initial_state_c, kernel,
+                                                 recurrent_kernel, bias)
+        outputs = jnp.swapaxes(states, 0, 1) if return_sequences else last_h[:, None]
+        return last_h, outputs, [last_h, last_c]
+
+    return jax.jit(layer)
 
 
 # The self-test's layer: small enough to run in well under a second once JAX is up, big enough that every gate and
