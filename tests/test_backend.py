@@ -124,6 +124,38 @@ def test_a_layer_run_on_its_own_is_one_compiled_computation(tmp_path):
     assert in_fresh_process(COMPILES_OF_ONE_FAST_LAYER, home=tmp_path, JAX_ENABLE_COMPILATION_CACHE="false") == "1"
 
 
+@fast_loop_only
+def test_forgetting_compiled_computations_drops_them_and_hands_their_memory_back(monkeypatch):
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.ones(11)  # made before counting: making it compiles too
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **details: compiles.append(event) if event == fast_lstm.BACKEND_COMPILE_EVENT else None)
+    trims = []
+    monkeypatch.setattr(fast_lstm, "_malloc_trim", lambda pad: trims.append(pad))
+    scale = jax.jit(lambda x: x * 3 - 1)
+    scale(x).block_until_ready()
+    scale(x).block_until_ready()
+    assert len(compiles) == 1, "the second call should have reused the compiled computation"
+    backend.forget_compiled_computations()
+    assert trims == [0]
+    scale(x).block_until_ready()
+    assert len(compiles) == 2, "the computation should have been dropped, so compiled (or read from the cache) again"
+
+
+def test_on_other_backends_nothing_is_forgotten(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    monkeypatch.setattr(fast_lstm, "_malloc_trim", lambda pad: pytest.fail("trimmed on another backend"))
+    import jax
+
+    monkeypatch.setattr(jax, "clear_caches", lambda: pytest.fail("JAX's caches cleared on another backend"))
+    backend.forget_compiled_computations()
+
+
 def test_an_explicit_keras_backend_and_xla_flags_win(tmp_path):
     # Keras's NumPy backend stands for any explicit choice here: it starts in a second, TensorFlow in ten.
     assert in_fresh_process("print(keras.backend.backend())", home=tmp_path, KERAS_BACKEND="numpy") == "numpy"

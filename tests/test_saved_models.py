@@ -91,6 +91,17 @@ def test_a_full_run_saves_its_model_and_loading_it_predicts_the_same(results_dir
                                        "it yourself.\n")
 
 
+def test_loading_a_model_drops_what_building_models_compiled(results_dir, tiny_model, monkeypatch):
+    """On JAX each initializer's operations stay compiled (1.7 MB apiece); a loaded model needs none of them."""
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved_models.save_named_model("Beyond9", "GOOG-change", 100, tiny_model, run_of())
+    forgotten = []
+    monkeypatch.setattr(saved_models, "forget_compiled_computations", lambda: forgotten.append("after loading"))
+    load(announce=False)
+    saved_models.load_named_model("Beyond9", "GOOG-change")
+    assert forgotten == ["after loading"] * 2
+
+
 def test_a_results_file_without_timing_or_backend_is_announced_in_general_words(results_dir, tiny_model, capsys):
     path = saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
     saved = json.loads(path.read_text())

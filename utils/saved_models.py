@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import results
 from .atomic import replace_atomically, write_json_atomically
-from .backend import load_keras, quiet_tensorflow_import
+from .backend import forget_compiled_computations, load_keras, quiet_tensorflow_import
 from .epochs import FULL_EPOCHS
 from .errors import DataError
 from .files import sha256_of, shown
@@ -154,10 +154,12 @@ def read_model_file(path: Path, took: str):
         with warnings.catch_warnings():
             # The file holds no optimizer state on purpose (see save_model); Keras notes that it found none.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            return keras.saving.load_model(path)
+            model = keras.saving.load_model(path)
     except Exception as exc:  # Keras's own errors vary by version; any of them means this file cannot be used
         raise DataError(f"{shown(path)} cannot be loaded by Keras {keras.__version__} ({type(exc).__name__}): "
                         f"{TRAIN_INSTEAD} ({took})") from None
+    forget_compiled_computations()  # what building the models compiled: a loaded model needs none of it
+    return model
 
 
 def model_set_path(notebook: str) -> Path:

@@ -22,7 +22,7 @@ HEAP_BLOCK_LIMIT_BYTES, KEPT_FREE_HEAP_BYTES = 256 * 2**20, 512 * 2**20
 MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # What JAX records when XLA has compiled (or read from its cache) one computation: jax._src.dispatch's event name.
 BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-_trimming_after_compiles = False
+_malloc_trim = None  # glibc's malloc_trim, once reuse_freed_memory has raised the thresholds and the listener is in
 
 
 def reuse_freed_memory() -> bool:
@@ -64,9 +64,9 @@ def _trim_after_each_compile(libc) -> None:
     operations), so the scratch buffers of the training steps between them
     still come from memory already in the process. Registered once per process.
     """
-    global _trimming_after_compiles
+    global _malloc_trim
     trim = getattr(libc, "malloc_trim", None)
-    if trim is None or _trimming_after_compiles:
+    if trim is None or _malloc_trim is not None:
         return
     import jax.monitoring
 
@@ -75,7 +75,16 @@ def _trim_after_each_compile(libc) -> None:
             trim(0)
 
     jax.monitoring.register_event_duration_secs_listener(trim_after_compile)
-    _trimming_after_compiles = True
+    _malloc_trim = trim
+
+
+def hand_back_freed_heap() -> None:
+    """``malloc_trim(0)`` where :func:`reuse_freed_memory` keeps freed heap in the process; elsewhere glibc trims itself.
+
+    For a moment when much was freed at once and no compilation follows soon (the listener above trims after each).
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def run_computations_in_calling_thread() -> None:
