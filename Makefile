@@ -23,7 +23,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 # Tests read no keras.json from the user's home folder: Keras's settings come from a folder inside the repository.
 TEST_KERAS_HOME := $(CURDIR)/build/keras-home
 
-.PHONY: install test test-oldest test-matrix test-newest colab-check lint notebooks table benchmark check-wheels kernel-memory mutation
+.PHONY: install test test-oldest test-matrix test-newest colab-check lint notebooks table benchmark check-wheels kernel-memory jax-memory mutation
 # The suite's command, shared by make test and make test-newest: $(call run_suite,BIN-FOLDER).
 run_suite = KERAS_HOME=$(TEST_KERAS_HOME) WORKSHOP_EPOCHS=$${WORKSHOP_EPOCHS:-$(TEST_EPOCHS)} $(1)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 NEWEST_BIN := build/newest/bin
@@ -87,3 +87,7 @@ check-wheels: install
 # Peak memory of one notebook kernel (papermill under /usr/bin/time -v): training 100 units 3 epochs, and TRAIN = False.
 kernel-memory: install
 	@$(BIN)/python benchmarks/kernel_memory.py
+
+# What one compiled computation keeps, and a training process's peak with and without JAX's async dispatch.
+jax-memory: install
+	@$(BIN)/python benchmarks/jax_memory.py --runs 5
