@@ -22,6 +22,7 @@ HEAP_BLOCK_LIMIT_BYTES, KEPT_FREE_HEAP_BYTES = 256 * 2**20, 512 * 2**20
 MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # What JAX records when XLA has compiled (or read from its cache) one computation: jax._src.dispatch's event name.
 BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+ASYNC_DISPATCH_OPTION = "jax_cpu_enable_async_dispatch"
 _malloc_trim = None  # glibc's malloc_trim, once reuse_freed_memory has raised the thresholds and the listener is in
 
 
@@ -100,7 +101,8 @@ def run_computations_in_calling_thread() -> None:
     """
     import jax
 
-    jax.config.update("jax_cpu_enable_async_dispatch", False)
+    if ASYNC_DISPATCH_OPTION in jax.config.values:  # JAX before 0.4.31 has no such option (nor async CPU dispatch)
+        jax.config.update(ASYNC_DISPATCH_OPTION, False)
 
 
 def install() -> None:
