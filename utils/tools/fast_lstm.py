@@ -101,7 +101,7 @@ def run_computations_in_calling_thread() -> None:
     """
     import jax
 
-    if ASYNC_DISPATCH_OPTION in jax.config.values:  # JAX before 0.4.31 has no such option (nor async CPU dispatch)
+    if ASYNC_DISPATCH_OPTION in jax.config.values:  # older JAX (0.4.26) has none, and ran steps inline
         jax.config.update(ASYNC_DISPATCH_OPTION, False)
 
 
