@@ -6,6 +6,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,43 @@ def test_loading_a_model_drops_what_building_models_compiled(results_dir, tiny_m
     load(announce=False)
     saved_models.load_named_model("Beyond9", "GOOG-change")
     assert forgotten == ["after loading"] * 2
+
+
+def test_a_keras_that_cannot_read_the_files_configuration_gets_the_model_rebuilt_from_its_weights(
+        results_dir, tiny_model, monkeypatch):
+    """Keras 3.14 and older (Colab's among them) refuse initializer arguments that Keras 3.15 writes."""
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+
+    def older_keras(path):
+        raise TypeError("GlorotUniform.__init__() got an unexpected keyword argument 'input_axes'")
+
+    monkeypatch.setattr(keras.saving, "load_model", older_keras)
+    model, run = load(announce=False)
+    assert [layer.name for layer in model.layers] == [layer.name for layer in tiny_model.layers]
+    np.testing.assert_allclose(model.predict(windows(), verbose=0), tiny_model.predict(windows(), verbose=0), atol=1e-6)
+    assert run.loaded
+
+
+@pytest.mark.parametrize("layer, refused", [("gru", "a GRU layer"), ("relu", "'activation': 'relu'"),
+                                            ("dense_tanh", "'activation': 'tanh'")])
+def test_the_rebuild_takes_only_the_layers_and_settings_the_workshop_uses(tmp_path, layer, refused):
+    layers = {"gru": [keras.layers.GRU(2)], "relu": [keras.layers.LSTM(2, activation="relu")],
+              "dense_tanh": [keras.layers.LSTM(2)]}[layer]
+    last = keras.layers.Dense(1, activation="tanh" if layer == "dense_tanh" else None)
+    model = keras.Sequential([keras.Input((60, 1)), *layers, last])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match=re.escape(refused)):
+        saved_models.rebuild_from_weights(keras, path)
+
+
+def test_a_file_neither_way_can_read_is_one_line(results_dir, tiny_model, monkeypatch):
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    monkeypatch.setattr(keras.saving, "load_model", lambda path: 1 / 0)
+    monkeypatch.setattr(saved_models, "rebuild_from_weights", lambda keras, path: {}["layers"])
+    with pytest.raises(DataError, match=r"models/Exercise9\.01\.keras cannot be loaded by Keras .* \(KeyError\): "
+                                        r"set TRAIN = True"):
+        load(announce=False)
 
 
 def test_a_results_file_without_timing_or_backend_is_announced_in_general_words(results_dir, tiny_model, capsys):

@@ -15,6 +15,7 @@ A notebook that trains several models (the sixth, beyond the chapter) saves each
 
 from __future__ import annotations
 
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -148,18 +149,70 @@ def load_trained_model(name: str, *, ticker: str, units: int, dropout: float, wi
 
 
 def read_model_file(path: Path, took: str):
-    """Keras's model from ``path`` (already checked against its SHA-256), or one DataError line."""
+    """Keras's model from ``path`` (already checked against its SHA-256), or one DataError line.
+
+    A Keras older than the one that wrote the file may not know every argument its configuration names (Keras 3.15
+    writes initializer arguments that 3.14 and earlier refuse, and Colab's Keras is older): then the model is built
+    again from the layers the file lists and given the file's weights (:func:`rebuild_from_weights`).
+    """
     keras = load_keras()
     try:
         with warnings.catch_warnings():
             # The file holds no optimizer state on purpose (see save_model); Keras notes that it found none.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model = keras.saving.load_model(path)
-    except Exception as exc:  # Keras's own errors vary by version; any of them means this file cannot be used
+            try:
+                model = keras.saving.load_model(path)
+            except Exception:  # Keras's own errors vary by version
+                model = rebuild_from_weights(keras, path)
+    except Exception as exc:  # neither way works: this file cannot be used with this Keras
         raise DataError(f"{shown(path)} cannot be loaded by Keras {keras.__version__} ({type(exc).__name__}): "
                         f"{TRAIN_INSTEAD} ({took})") from None
     forget_compiled_computations()  # what building the models compiled: a loaded model needs none of it
     return model
+
+
+def rebuild_from_weights(keras, path: Path):
+    """The workshop's model saved in ``path``, built from its list of layers and loaded with its weights.
+
+    Only the layers the workshop's models use, with the settings they use (Keras's defaults otherwise), so that
+    nothing the file says is dropped; anything else raises ValueError.
+    """
+    with zipfile.ZipFile(path) as archive:
+        saved = json.loads(archive.read("config.json"))
+    if saved.get("class_name") != "Sequential":
+        raise ValueError(f"a {saved.get('class_name')} model, not a Sequential one")
+    layers = [_layer_from_config(keras, entry["class_name"], entry["config"]) for entry in saved["config"]["layers"]]
+    model = keras.Sequential(layers, name=saved["config"]["name"])
+    model.load_weights(path)
+    compiled = saved.get("compile_config") or {}
+    model.compile(optimizer="adam", loss=compiled.get("loss", "mean_squared_error"))
+    return model
+
+
+# What each layer's configuration must say for the rebuilt layer to compute what the saved one did.
+_EXPECTED_LAYER_SETTINGS = {
+    "LSTM": {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True, "go_backwards": False,
+             "return_state": False, "stateful": False, "unit_forget_bias": True},
+    "Dense": {"activation": "linear", "use_bias": True},
+}
+
+
+def _layer_from_config(keras, kind: str, config: dict):
+    differing = {key: config.get(key) for key, value in _EXPECTED_LAYER_SETTINGS.get(kind, {}).items()
+                 if config.get(key, value) != value}
+    if differing:
+        raise ValueError(f"a {kind} layer with {differing}")
+    if kind == "InputLayer":
+        return keras.Input(shape=tuple(config["batch_shape"][1:]), name=config["name"])
+    if kind == "LSTM":
+        return keras.layers.LSTM(config["units"], return_sequences=config["return_sequences"],
+                                 dropout=config.get("dropout", 0.0), recurrent_dropout=config.get("recurrent_dropout", 0.0),
+                                 name=config["name"])
+    if kind == "Dropout":
+        return keras.layers.Dropout(config["rate"], name=config["name"])
+    if kind == "Dense":
+        return keras.layers.Dense(config["units"], name=config["name"])
+    raise ValueError(f"a {kind} layer")
 
 
 def model_set_path(notebook: str) -> Path:
