@@ -103,25 +103,45 @@ def test_loading_a_model_drops_what_building_models_compiled(results_dir, tiny_m
 
 
 def test_a_keras_that_cannot_read_the_files_configuration_gets_the_model_rebuilt_from_its_weights(
-        results_dir, tiny_model, monkeypatch):
+        results_dir, monkeypatch):
     """Keras 3.14 and older (Colab's among them) refuse initializer arguments that Keras 3.15 writes."""
-    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    saved = build_stacked_lstm(window=60, units=2, layers=2, dropout=0.2)  # every kind of layer the workshop uses
+    saved_models.save_result("Activity9.02", 100, record(ticker="AMZN", dropout=0.2), model=saved)
 
     def older_keras(path):
         raise TypeError("GlorotUniform.__init__() got an unexpected keyword argument 'input_axes'")
 
     monkeypatch.setattr(keras.saving, "load_model", older_keras)
-    model, run = load(announce=False)
-    assert [layer.name for layer in model.layers] == [layer.name for layer in tiny_model.layers]
-    np.testing.assert_allclose(model.predict(windows(), verbose=0), tiny_model.predict(windows(), verbose=0), atol=1e-6)
+    model, run = load("Activity9.02", dropout=0.2, ticker="AMZN", announce=False)
     assert run.loaded
+    described = [(type(layer).__name__, layer.name, getattr(layer, "rate", None), getattr(layer, "return_sequences", None))
+                 for layer in model.layers]
+    assert described == [(type(layer).__name__, layer.name, getattr(layer, "rate", None),
+                          getattr(layer, "return_sequences", None)) for layer in saved.layers]
+    np.testing.assert_allclose(model.predict(windows(), verbose=0), saved.predict(windows(), verbose=0), atol=1e-6)
+    assert (type(model.optimizer).__name__, model.loss) == ("Adam", "mean_squared_error")
+
+
+def test_a_keras_that_reads_the_file_loads_it_as_saved(results_dir, tiny_model, monkeypatch):
+    saved_models.save_result("Exercise9.01", 100, record(), model=tiny_model)
+    monkeypatch.setattr(saved_models, "rebuild_from_weights", lambda keras, path: pytest.fail("rebuilt needlessly"))
+    model, _ = load(announce=False)
+    assert model.name == tiny_model.name  # Keras's own loading keeps the name; the rebuild does not
+
+
+def test_only_a_sequential_model_is_rebuilt(tmp_path):
+    inputs = keras.Input((60, 1))
+    path = tmp_path / "model.keras"
+    keras.Model(inputs, keras.layers.Dense(1)(keras.layers.LSTM(2)(inputs))).save(path)
+    with pytest.raises(ValueError, match="not a Sequential model"):
+        saved_models.rebuild_from_weights(keras, path)
 
 
 @pytest.mark.parametrize("layer, refused", [("gru", "a GRU layer"), ("relu", "'activation': 'relu'"),
-                                            ("dense_tanh", "'activation': 'tanh'")])
+                                            ("dense_tanh", "'activation': 'tanh'"), ("lstm_dropout", "'dropout': 0.5")])
 def test_the_rebuild_takes_only_the_layers_and_settings_the_workshop_uses(tmp_path, layer, refused):
     layers = {"gru": [keras.layers.GRU(2)], "relu": [keras.layers.LSTM(2, activation="relu")],
-              "dense_tanh": [keras.layers.LSTM(2)]}[layer]
+              "dense_tanh": [keras.layers.LSTM(2)], "lstm_dropout": [keras.layers.LSTM(2, dropout=0.5)]}[layer]
     last = keras.layers.Dense(1, activation="tanh" if layer == "dense_tanh" else None)
     model = keras.Sequential([keras.Input((60, 1)), *layers, last])
     path = tmp_path / "model.keras"

@@ -175,24 +175,25 @@ def rebuild_from_weights(keras, path: Path):
     """The workshop's model saved in ``path``, built from its list of layers and loaded with its weights.
 
     Only the layers the workshop's models use, with the settings they use (Keras's defaults otherwise), so that
-    nothing the file says is dropped; anything else raises ValueError.
+    nothing the file says is dropped; anything else raises ValueError. Compiled as the file says, as Keras's own
+    loading does.
     """
     with zipfile.ZipFile(path) as archive:
         saved = json.loads(archive.read("config.json"))
-    if saved.get("class_name") != "Sequential":
-        raise ValueError(f"a {saved.get('class_name')} model, not a Sequential one")
-    layers = [_layer_from_config(keras, entry["class_name"], entry["config"]) for entry in saved["config"]["layers"]]
-    model = keras.Sequential(layers, name=saved["config"]["name"])
+    if saved["class_name"] != "Sequential":
+        raise ValueError("not a Sequential model")
+    model = keras.Sequential([_layer_from_config(keras, entry["class_name"], entry["config"])
+                              for entry in saved["config"]["layers"]])
     model.load_weights(path)
-    compiled = saved.get("compile_config") or {}
-    model.compile(optimizer="adam", loss=compiled.get("loss", "mean_squared_error"))
+    model.compile(optimizer="adam", loss=saved["compile_config"]["loss"])
     return model
 
 
 # What each layer's configuration must say for the rebuilt layer to compute what the saved one did.
 _EXPECTED_LAYER_SETTINGS = {
     "LSTM": {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True, "go_backwards": False,
-             "return_state": False, "stateful": False, "unit_forget_bias": True},
+             "return_state": False, "stateful": False, "unit_forget_bias": True, "dropout": 0.0,
+             "recurrent_dropout": 0.0},
     "Dense": {"activation": "linear", "use_bias": True},
 }
 
@@ -202,12 +203,11 @@ def _layer_from_config(keras, kind: str, config: dict):
                  if config.get(key, value) != value}
     if differing:
         raise ValueError(f"a {kind} layer with {differing}")
+    # Layer names as saved: the weights file finds each layer's weights by them.
     if kind == "InputLayer":
-        return keras.Input(shape=tuple(config["batch_shape"][1:]), name=config["name"])
+        return keras.Input(shape=tuple(config["batch_shape"][1:]))
     if kind == "LSTM":
-        return keras.layers.LSTM(config["units"], return_sequences=config["return_sequences"],
-                                 dropout=config.get("dropout", 0.0), recurrent_dropout=config.get("recurrent_dropout", 0.0),
-                                 name=config["name"])
+        return keras.layers.LSTM(config["units"], return_sequences=config["return_sequences"], name=config["name"])
     if kind == "Dropout":
         return keras.layers.Dropout(config["rate"], name=config["name"])
     if kind == "Dense":
