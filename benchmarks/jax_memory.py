@@ -53,13 +53,11 @@ import numpy as np
 from utils.tools import fast_lstm
 if sys.argv[1] == "asynchronous":
     fast_lstm.run_computations_in_calling_thread = lambda: None  # JAX's default dispatch, all else as usual
-from utils.backend import describe_training_path, load_keras
+from utils.backend import describe_training_path
+from utils.tools.model import build_stacked_lstm
 from utils.training import set_seed
-keras = load_keras()
 set_seed(1)
-model = keras.Sequential([keras.Input((60, 1)), *[keras.layers.LSTM(100, return_sequences=layer < 3) for layer in range(4)],
-                          keras.layers.Dense(1)])
-model.compile(optimizer="adam", loss="mean_squared_error")
+model = build_stacked_lstm(window=60, units=100)
 rng = np.random.default_rng(1)
 x, y = rng.random((1198, 60, 1), dtype="float32"), rng.random(1198, dtype="float32")
 model.fit(x, y, epochs=1, batch_size=32, verbose=0)

@@ -94,8 +94,8 @@ def run_computations_in_calling_thread() -> None:
     With async dispatch, Keras's loop hands the next training step to a worker thread while the previous one still
     runs. Each step brings its own scratch buffer (41 MB at 100 units), often two at once and from two threads'
     malloc arenas, and with :func:`reuse_freed_memory` each arena keeps its block. Run inline, each step reuses
-    the block the previous one freed: a 100-unit training process peaked at 523-564 MB instead of 565-650 MB,
-    as fast, with the same weights to the bit (the same compiled steps; ``benchmarks/jax_memory.py``).
+    the block the previous one freed: over ten runs a 100-unit training process never peaked above 564 MB, against
+    530-650 MB with async dispatch, as fast, with the same weights to the bit (``benchmarks/jax_memory.py``).
     JAX reads the setting once, when it creates its CPU client: the caller calls this before anything asks JAX
     for a device.
     """
